@@ -1,0 +1,56 @@
+package stack
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Probe is the outcome of one health probe.
+type Probe struct {
+	Service Service
+	Healthy bool
+	Latency time.Duration
+	Message string
+}
+
+// HealthTable renders probes as an aligned table, one line per service:
+// SERVICE, STATUS (healthy or unhealthy), LATENCY (ms) and MESSAGE.
+func HealthTable(probes []Probe) string {
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "SERVICE\tSTATUS\tLATENCY\tMESSAGE")
+	for _, p := range probes {
+		status := "unhealthy"
+		if p.Healthy {
+			status = "healthy"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%dms\t%s\n", p.Service, status, p.Latency.Milliseconds(), p.Message)
+	}
+	w.Flush()
+	return b.String()
+}
+
+// LastLines returns the last n non-empty-trailing lines of s.
+func LastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+// Summary is the first non-blank line of s, cut to 200 bytes: a one-line
+// message for a report.
+func Summary(s string) string {
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			if len(line) > 200 {
+				line = line[:200] + "..."
+			}
+			return line
+		}
+	}
+	return ""
+}

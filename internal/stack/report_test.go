@@ -1,0 +1,51 @@
+package stack
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestHealthTable(t *testing.T) {
+	got := HealthTable([]Probe{
+		{Postgres, true, 84 * time.Millisecond, "SELECT 1 answered"},
+		{Redis, false, 1203 * time.Millisecond, "Could not connect to Redis"},
+	})
+	want := `SERVICE   STATUS     LATENCY  MESSAGE
+postgres  healthy    84ms     SELECT 1 answered
+redis     unhealthy  1203ms   Could not connect to Redis
+`
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("HealthTable() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestLastLines(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"a\nb\nc\n", 2, "b\nc"},
+		{"a\nb\n", 5, "a\nb"},
+		{"", 3, ""},
+		{"only\n\n\n", 1, "only"},
+	}
+	for _, tt := range tests {
+		if got := LastLines(tt.in, tt.n); got != tt.want {
+			t.Errorf("LastLines(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestSummary(t *testing.T) {
+	if got := Summary("\n  \nfirst line\nsecond"); got != "first line" {
+		t.Errorf("Summary() = %q, want %q", got, "first line")
+	}
+	long := strings.Repeat("x", 300)
+	if got := Summary(long); len(got) != 203 || !strings.HasSuffix(got, "...") {
+		t.Errorf("Summary() of 300 bytes = %d bytes, want 200 and an ellipsis", len(got))
+	}
+}

@@ -1,0 +1,156 @@
+package stack
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Paths inside the containers.
+const (
+	// ScriptDir holds the module's launch scripts (see package scripts).
+	ScriptDir = "/usr/local/bin"
+	// LogDir is where each service's output is copied, on a per-project volume.
+	LogDir = "/var/log/commandcenter"
+	// SecretDir holds the secrets given to the module, mounted as files.
+	SecretDir = "/run/secrets"
+	// GeneratedDBDir holds the generated database password, on a per-project volume.
+	GeneratedDBDir = "/var/lib/commandcenter-db"
+	// StateDir is the backend's persistent directory, on a per-project volume;
+	// it holds the generated secret key.
+	StateDir = "/var/lib/commandcenter"
+	// PGData is the postgres data directory, on a per-project volume.
+	PGData = "/var/lib/postgresql/data"
+	// AppDir is where the backend and frontend sources are copied.
+	AppDir = "/app"
+	// VenvDir holds the backend's Python dependencies.
+	VenvDir = "/opt/venv"
+)
+
+// The database role and database the stack creates.
+const (
+	DBUser = "commandcenter"
+	DBName = "commandcenter"
+)
+
+// Script is the path of one of the module's launch scripts.
+func Script(name string) string {
+	return ScriptDir + "/commandcenter-" + name
+}
+
+// SecretFiles says where each secret is read from inside the containers, and
+// which ones the services generate on first start.
+type SecretFiles struct {
+	DBPassword         string
+	GenerateDBPassword bool
+	// RedisPassword is empty when Redis runs without a password.
+	RedisPassword     string
+	SecretKey         string
+	GenerateSecretKey bool
+}
+
+// EnvVar is one environment variable of a service container. Values are
+// never secrets: secrets are files, named by the *_FILE variables.
+type EnvVar struct {
+	Name, Value string
+}
+
+// Command is the full argv of a service: the log launcher, then the server.
+func (c Config) Command(s Service) []string {
+	run := []string{Script("run"), string(s)}
+	switch s {
+	case Postgres:
+		return append(run, Script("postgres"),
+			"-c", "max_connections="+strconv.Itoa(c.Limits.PostgresMaxConnections),
+			"-c", "shared_buffers="+c.Limits.PostgresSharedBuffers)
+	case Redis:
+		return append(run, Script("redis"),
+			"--maxmemory", c.Limits.RedisMaxMemory,
+			"--maxmemory-policy", c.Limits.RedisEvictionPolicy)
+	case Backend:
+		return append(append(run, Script("backend-env")), c.backendServer()...)
+	case Frontend:
+		return append(run, c.frontendServer()...)
+	case Proxy:
+		return append(run, "nginx", "-g", "daemon off;")
+	}
+	panic(fmt.Sprintf("no command for service %q", s))
+}
+
+func (c Config) backendServer() []string {
+	if len(c.BackendCommand) > 0 {
+		return c.BackendCommand
+	}
+	return []string{"uvicorn", "app.main:app", "--host", "0.0.0.0",
+		"--port", strconv.Itoa(InternalPort(Backend)),
+		"--workers", strconv.Itoa(c.Limits.BackendWorkers)}
+}
+
+func (c Config) frontendServer() []string {
+	if len(c.FrontendCommand) > 0 {
+		return c.FrontendCommand
+	}
+	return []string{"./node_modules/.bin/vite", "--host", "0.0.0.0",
+		"--port", strconv.Itoa(InternalPort(Frontend)), "--strictPort"}
+}
+
+// HealthCheck is the command the engine runs inside a service's container
+// until it succeeds, before the service counts as started. The proxy has
+// none: the engine then waits for its ports instead.
+func HealthCheck(s Service) []string {
+	switch s {
+	case Postgres:
+		return []string{"pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"}
+	case Redis:
+		return []string{"sh", "-c", `if [ -n "${REDIS_PASSWORD_FILE:-}" ]; then REDISCLI_AUTH=$(cat "$REDIS_PASSWORD_FILE"); export REDISCLI_AUTH; fi; redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG`}
+	case Backend:
+		return []string{"python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"}
+	case Frontend:
+		return []string{"node", "-e", "require('http').get('http://127.0.0.1:3000/', r => process.exit(r.statusCode < 500 ? 0 : 1)).on('error', () => process.exit(1))"}
+	}
+	return nil
+}
+
+// Env is the environment of a service's container.
+func (c Config) Env(s Service, secrets SecretFiles) []EnvVar {
+	env := []EnvVar{{"COMMANDCENTER_PROJECT", c.Project}, {"COMMANDCENTER_LOG_DIR", LogDir}}
+	switch s {
+	case Postgres:
+		env = append(env, EnvVar{"PGDATA", PGData}, EnvVar{"POSTGRES_USER", DBUser},
+			EnvVar{"POSTGRES_DB", DBName}, EnvVar{"POSTGRES_PASSWORD_FILE", secrets.DBPassword})
+		if secrets.GenerateDBPassword {
+			env = append(env, EnvVar{"COMMANDCENTER_GENERATE_DB_PASSWORD", "1"})
+		}
+	case Redis:
+		env = appendIfSet(env, "REDIS_PASSWORD_FILE", secrets.RedisPassword)
+	case Backend:
+		env = append(env, c.backendEnv(secrets)...)
+	case Frontend:
+		env = append(env, EnvVar{"VITE_API_BASE_URL", c.PublicAPIURL()},
+			EnvVar{"BACKEND_URL", fmt.Sprintf("http://%s:%d", Backend, InternalPort(Backend))},
+			EnvVar{"NODE_OPTIONS", "--max-old-space-size=" + strconv.Itoa(c.Limits.NodeMaxOldSpaceMB)},
+			EnvVar{"HOST", "0.0.0.0"}, EnvVar{"PORT", strconv.Itoa(InternalPort(Frontend))})
+	}
+	return env
+}
+
+func (c Config) backendEnv(secrets SecretFiles) []EnvVar {
+	env := []EnvVar{
+		{"PROJECT_NAME", c.Project},
+		{"DB_HOST", string(Postgres)}, {"DB_PORT", strconv.Itoa(InternalPort(Postgres))},
+		{"DB_USER", DBUser}, {"DB_NAME", DBName}, {"DB_PASSWORD_FILE", secrets.DBPassword},
+		{"REDIS_HOST", string(Redis)}, {"REDIS_PORT", strconv.Itoa(InternalPort(Redis))},
+	}
+	env = appendIfSet(env, "REDIS_PASSWORD_FILE", secrets.RedisPassword)
+	env = append(env, EnvVar{"SECRET_KEY_FILE", secrets.SecretKey}, EnvVar{"COMMANDCENTER_STATE_DIR", StateDir})
+	if secrets.GenerateSecretKey {
+		env = append(env, EnvVar{"COMMANDCENTER_GENERATE_SECRET_KEY", "1"})
+	}
+	return append(env, EnvVar{"PYTHONUNBUFFERED", "1"}, EnvVar{"PYTHONDONTWRITEBYTECODE", "1"})
+}
+
+func appendIfSet(env []EnvVar, name, value string) []EnvVar {
+	if value == "" {
+		return env
+	}
+	return append(env, EnvVar{name, value})
+}
