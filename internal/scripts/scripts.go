@@ -1,0 +1,43 @@
+// Package scripts holds the shell scripts that the module installs in each
+// service container as /usr/local/bin/commandcenter-<name>. They run under
+// any POSIX sh (busybox, dash), so the same script serves the Alpine and
+// the Debian images.
+package scripts
+
+import (
+	"embed"
+	"strings"
+)
+
+//go:embed *.sh
+var files embed.FS
+
+// Script is one launch script.
+type Script struct {
+	// Name is the installed command without its commandcenter- prefix.
+	Name     string
+	Contents string
+}
+
+// Named returns the scripts of the given names, e.g. "run", "secret".
+func Named(names ...string) []Script {
+	out := make([]Script, len(names))
+	for i, name := range names {
+		b, err := files.ReadFile(name + ".sh")
+		if err != nil {
+			panic("no script " + name + ": " + err.Error())
+		}
+		out[i] = Script{Name: name, Contents: string(b)}
+	}
+	return out
+}
+
+// All lists the names of every script.
+func All() []string {
+	entries, _ := files.ReadDir(".")
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = strings.TrimSuffix(e.Name(), ".sh")
+	}
+	return names
+}

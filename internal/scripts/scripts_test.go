@@ -1,0 +1,350 @@
+package scripts
+
+import (
+	"bytes"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// The scripts run here under the machine's /bin/sh, as the module installs
+// them: /usr/local/bin/commandcenter-<name>, found through PATH.
+
+const secretValue = `p@ss:w/rd"\x 42`
+
+type sandbox struct {
+	t    *testing.T
+	dir  string
+	bin  string // the installed scripts and fake programs
+	logs string
+}
+
+func newSandbox(t *testing.T) *sandbox {
+	t.Helper()
+	dir := t.TempDir()
+	s := &sandbox{t: t, dir: dir, bin: filepath.Join(dir, "bin"), logs: filepath.Join(dir, "logs")}
+	for _, d := range []string{s.bin, s.logs} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sc := range Named(All()...) {
+		s.write(filepath.Join(s.bin, "commandcenter-"+sc.Name), sc.Contents, 0o755)
+	}
+	return s
+}
+
+func (s *sandbox) write(path, contents string, mode os.FileMode) string {
+	s.t.Helper()
+	if err := os.WriteFile(path, []byte(contents), mode); err != nil {
+		s.t.Fatal(err)
+	}
+	return path
+}
+
+// fake installs a program that records its argv and environment.
+func (s *sandbox) fake(name string) {
+	s.write(filepath.Join(s.bin, name), `#!/bin/sh
+printf '%s\n' "$@" > "$FAKE_OUT/`+name+`.argv"
+env > "$FAKE_OUT/`+name+`.env"
+cat > "$FAKE_OUT/`+name+`.stdin"
+`, 0o755)
+}
+
+func (s *sandbox) read(name string) string {
+	s.t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.dir, name))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return string(b)
+}
+
+func (s *sandbox) command(env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(s.bin, "commandcenter-"+args[0]), args[1:]...)
+	cmd.Env = append([]string{
+		"PATH=" + s.bin + ":/usr/bin:/bin",
+		"FAKE_OUT=" + s.dir,
+		"COMMANDCENTER_LOG_DIR=" + s.logs,
+	}, env...)
+	return cmd
+}
+
+func (s *sandbox) run(env []string, args ...string) (stdout, stderr string, err error) {
+	cmd := s.command(env, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+// waitForLog polls the log until it contains want: the copiers finish
+// writing just after the command exits.
+func (s *sandbox) waitForLog(name, want string) string {
+	s.t.Helper()
+	var got string
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		b, _ := os.ReadFile(filepath.Join(s.logs, name+".log"))
+		if got = string(b); strings.Contains(got, want) {
+			return got
+		}
+	}
+	s.t.Fatalf("log %s = %q, want it to contain %q", name, got, want)
+	return ""
+}
+
+func TestRunCopiesOutputToLog(t *testing.T) {
+	s := newSandbox(t)
+	stdout, stderr, err := s.run(nil, "run", "web", "sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 3")
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 3 {
+		t.Fatalf("run exited with %v, want the command's exit code 3", err)
+	}
+	if !strings.Contains(stdout, "to-stdout") || strings.Contains(stdout, "to-stderr") {
+		t.Errorf("stdout = %q, want only the command's stdout", stdout)
+	}
+	if !strings.Contains(stderr, "to-stderr") {
+		t.Errorf("stderr = %q, want the command's stderr", stderr)
+	}
+	log := s.waitForLog("web", "to-stderr")
+	uid := strconv.Itoa(os.Getuid())
+	for _, want := range []string{"[commandcenter] web starting as uid=" + uid, "to-stdout"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log = %q, want it to contain %q", log, want)
+		}
+	}
+}
+
+func TestRunAppendsAcrossStarts(t *testing.T) {
+	s := newSandbox(t)
+	for _, word := range []string{"first", "second"} {
+		if _, _, err := s.run(nil, "run", "web", "echo", word); err != nil {
+			t.Fatal(err)
+		}
+		s.waitForLog("web", word)
+	}
+	if log := s.waitForLog("web", "second"); !strings.Contains(log, "first") {
+		t.Errorf("log = %q, want both starts", log)
+	}
+}
+
+func TestRunKeepsTheProcessID(t *testing.T) {
+	s := newSandbox(t)
+	cmd := s.command(nil, "run", "web", "sh", "-c", "echo pid=$$")
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "pid=" + strconv.Itoa(cmd.Process.Pid); !strings.Contains(out.String(), want) {
+		t.Errorf("output %q, want %q: the command must replace the launcher, so stop signals reach it", out.String(), want)
+	}
+}
+
+// TestRunLogsSurviveStopSignal signals the whole process group, as the
+// engine's init does on stop: the command's last words must reach the log.
+func TestRunLogsSurviveStopSignal(t *testing.T) {
+	s := newSandbox(t)
+	cmd := s.command(nil, "run", "web", "sh", "-c",
+		`trap 'sleep 0.2; echo stopped-cleanly; exit 0' TERM; echo ready; while :; do sleep 0.05; done`)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.waitForLog("web", "ready")
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("command ended with %v, want a clean exit after its TERM trap", err)
+	}
+	s.waitForLog("web", "stopped-cleanly")
+}
+
+func TestRunRotatesLargeLog(t *testing.T) {
+	s := newSandbox(t)
+	s.write(filepath.Join(s.logs, "web.log"), strings.Repeat("old line\n", 10), 0o644)
+	if _, _, err := s.run([]string{"COMMANDCENTER_LOG_MAX_BYTES=50"}, "run", "web", "echo", "new"); err != nil {
+		t.Fatal(err)
+	}
+	log := s.waitForLog("web", "new")
+	if strings.Contains(log, "old line") {
+		t.Errorf("log = %q, want the old lines rotated out", log)
+	}
+	if old := s.read("logs/web.log.1"); strings.Count(old, "old line") != 10 {
+		t.Errorf("web.log.1 = %q, want the 10 old lines", old)
+	}
+}
+
+func TestRunNeedsLogDir(t *testing.T) {
+	s := newSandbox(t)
+	_, stderr, err := s.run([]string{"COMMANDCENTER_LOG_DIR="}, "run", "web", "true")
+	if err == nil || !strings.Contains(stderr, "COMMANDCENTER_LOG_DIR is not set") {
+		t.Errorf("run without a log dir = %v, %q; want a clear failure", err, stderr)
+	}
+}
+
+func TestSecretIsGeneratedOnce(t *testing.T) {
+	s := newSandbox(t)
+	file := filepath.Join(s.dir, "key")
+	stdout, stderr, err := s.run(nil, "secret", file, "0440")
+	if err != nil || stdout != "" || stderr != "" {
+		t.Fatalf("secret = %v, stdout %q, stderr %q; want silent success", err, stdout, stderr)
+	}
+	first := s.read("key")
+	if !regexp.MustCompile(`^[A-Za-z0-9]{40}$`).MatchString(first) {
+		t.Errorf("generated value %q, want 40 letters and digits", first)
+	}
+	info, err := os.Stat(file)
+	if err != nil || info.Mode().Perm() != 0o440 {
+		t.Errorf("mode = %v, %v; want 0440", info.Mode().Perm(), err)
+	}
+	if _, _, err := s.run(nil, "secret", file, "0440"); err != nil {
+		t.Fatal(err)
+	}
+	if again := s.read("key"); again != first {
+		t.Error("a second run replaced the existing secret")
+	}
+	other := filepath.Join(s.dir, "other")
+	if _, _, err := s.run(nil, "secret", other, "0400"); err != nil {
+		t.Fatal(err)
+	}
+	if s.read("other") == first {
+		t.Error("two generated secrets are equal")
+	}
+}
+
+func TestPostgresNeverExportsThePassword(t *testing.T) {
+	s := newSandbox(t)
+	s.fake("docker-ensure-initdb.sh")
+	s.fake("postgres")
+	pwfile := s.write(filepath.Join(s.dir, "pw"), secretValue+"\n", 0o400)
+	if _, _, err := s.run([]string{"POSTGRES_PASSWORD_FILE=" + pwfile}, "postgres", "-c", "max_connections=10"); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("-c\nmax_connections=10\n", s.read("postgres.argv")); diff != "" {
+		t.Errorf("server argv mismatch (-want +got):\n%s", diff)
+	}
+	for _, f := range []string{"postgres.env", "postgres.argv", "docker-ensure-initdb.sh.env"} {
+		if got := s.read(f); strings.Contains(got, "p@ss") {
+			t.Errorf("%s contains the password:\n%s", f, got)
+		}
+	}
+	if env := s.read("docker-ensure-initdb.sh.env"); !strings.Contains(env, "POSTGRES_PASSWORD_FILE="+pwfile) {
+		t.Errorf("initdb env lacks POSTGRES_PASSWORD_FILE:\n%s", env)
+	}
+}
+
+func TestPostgresGeneratesAMissingPassword(t *testing.T) {
+	s := newSandbox(t)
+	s.fake("docker-ensure-initdb.sh")
+	s.fake("postgres")
+	pwfile := filepath.Join(s.dir, "generated", "db-password")
+	if err := os.Mkdir(filepath.Dir(pwfile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"POSTGRES_PASSWORD_FILE=" + pwfile, "COMMANDCENTER_GENERATE_DB_PASSWORD=1"}
+	if _, _, err := s.run(env, "postgres"); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(pwfile)
+	if err != nil || info.Mode().Perm() != 0o444 || info.Size() != 40 {
+		t.Fatalf("generated password file: %v, %v; want 40 bytes, mode 0444 (read by the backend's user)", info, err)
+	}
+	if got := s.read("postgres.env"); strings.Contains(got, s.read("generated/db-password")) {
+		t.Error("the server's environment contains the generated password")
+	}
+}
+
+func TestRedisPasswordGoesToConfigOnStdin(t *testing.T) {
+	s := newSandbox(t)
+	s.fake("redis-server")
+	pwfile := s.write(filepath.Join(s.dir, "redis-pw"), secretValue+"\n", 0o400)
+	if _, _, err := s.run([]string{"REDIS_PASSWORD_FILE=" + pwfile}, "redis", "--maxmemory", "256mb"); err != nil {
+		t.Fatal(err)
+	}
+	want := "dir /data\nprotected-mode no\nrequirepass \"p@ss:w/rd\\\"\\\\x 42\"\n"
+	if diff := cmp.Diff(want, s.read("redis-server.stdin")); diff != "" {
+		t.Errorf("configuration mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff("-\n--maxmemory\n256mb\n", s.read("redis-server.argv")); diff != "" {
+		t.Errorf("server argv mismatch (-want +got):\n%s", diff)
+	}
+	if env := s.read("redis-server.env"); strings.Contains(env, "p@ss") {
+		t.Errorf("server environment contains the password:\n%s", env)
+	}
+}
+
+func TestRedisWithoutPassword(t *testing.T) {
+	s := newSandbox(t)
+	s.fake("redis-server")
+	if _, _, err := s.run(nil, "redis"); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.read("redis-server.stdin"); strings.Contains(got, "requirepass") || !strings.Contains(got, "protected-mode no") {
+		t.Errorf("configuration = %q, want protected mode off and no requirepass", got)
+	}
+}
+
+func backendEnv(s *sandbox, extra ...string) []string {
+	return append([]string{
+		"DB_USER=commandcenter", "DB_HOST=postgres", "DB_PORT=5432", "DB_NAME=commandcenter",
+		"DB_PASSWORD_FILE=" + s.write(filepath.Join(s.dir, "db-pw"), secretValue+"\n", 0o400),
+		"REDIS_HOST=redis", "REDIS_PORT=6379",
+	}, extra...)
+}
+
+func TestBackendEnvBuildsURLs(t *testing.T) {
+	s := newSandbox(t)
+	env := backendEnv(s,
+		"REDIS_PASSWORD_FILE="+s.write(filepath.Join(s.dir, "redis-pw"), "r3dis pw", 0o400),
+		"SECRET_KEY_FILE="+s.write(filepath.Join(s.dir, "key"), "the-key\n", 0o400))
+	stdout, stderr, err := s.run(env, "backend-env", "sh", "-c", `printf '%s\n' "$DATABASE_URL" "$REDIS_URL" "$SECRET_KEY"`)
+	if err != nil || stderr != "" {
+		t.Fatalf("backend-env = %v, stderr %q", err, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	want := []string{
+		"postgresql://commandcenter:p%40ss%3Aw%2Frd%22%5Cx%2042@postgres:5432/commandcenter",
+		"redis://:r3dis%20pw@redis:6379/0",
+		"the-key",
+	}
+	if diff := cmp.Diff(want, lines); diff != "" {
+		t.Errorf("exported values mismatch (-want +got):\n%s", diff)
+	}
+	u, err := url.Parse(lines[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pw, _ := u.User.Password(); pw != secretValue {
+		t.Errorf("DATABASE_URL password decodes to %q, want %q", pw, secretValue)
+	}
+}
+
+func TestBackendEnvWithoutRedisPasswordAndGeneratedKey(t *testing.T) {
+	s := newSandbox(t)
+	key := filepath.Join(s.dir, "state", "secret-key")
+	if err := os.Mkdir(filepath.Dir(key), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := backendEnv(s, "SECRET_KEY_FILE="+key, "COMMANDCENTER_GENERATE_SECRET_KEY=1")
+	stdout, _, err := s.run(env, "backend-env", "sh", "-c", `printf '%s\n' "$REDIS_URL" "$SECRET_KEY"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	generated := s.read("state/secret-key")
+	if diff := cmp.Diff("redis://redis:6379/0\n"+generated+"\n", stdout); diff != "" {
+		t.Errorf("exported values mismatch (-want +got):\n%s", diff)
+	}
+	if info, _ := os.Stat(key); info.Mode().Perm() != 0o400 {
+		t.Errorf("secret key mode %v, want 0400", info.Mode().Perm())
+	}
+}
