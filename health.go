@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"dagger/commandcenter/internal/dagger"
+	"dagger/commandcenter/internal/stack"
+)
+
+// probeTimeout bounds each probe, so a stopped or stuck service cannot hang the report.
+const probeTimeout = 20 * time.Second
+
+// Probe each service from a fresh container and report its status, latency and message, one line per service.
+//
+// postgres must answer SELECT 1 with the password, redis PING, the backend
+// GET /health with a 2xx status and the frontend GET / with a status below
+// 500. Probes reach each service by its host name without binding it, so a
+// stopped service is reported unhealthy, never started. Each probe has a
+// 20 s timeout; latency is the probe's round trip, its container's start
+// included.
+//
+// +cache="never"
+func (m *Commandcenter) Health(ctx context.Context) (string, error) {
+	probes := make([]stack.Probe, len(stack.Services))
+	var wg sync.WaitGroup
+	for i, s := range stack.Services {
+		wg.Go(func() { probes[i] = m.probe(ctx, s) })
+	}
+	wg.Wait()
+	return stack.HealthTable(probes), nil
+}
+
+func (m *Commandcenter) probe(ctx context.Context, s stack.Service) stack.Probe {
+	p := stack.Probe{Service: s}
+	svc, err := m.service(ctx, s)
+	if err != nil {
+		p.Message = stack.Summary(err.Error())
+		return p
+	}
+	host, err := svc.Hostname(ctx)
+	if err != nil {
+		p.Message = stack.Summary(err.Error())
+		return p
+	}
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	start := time.Now()
+	out, err := m.prober(s).
+		WithEnvVariable("HOST", host).
+		WithEnvVariable("COMMANDCENTER_PROBE_AT", start.Format(time.RFC3339Nano)).
+		WithExec([]string{"sh", "-c", probeScripts[s]}).
+		Stdout(ctx)
+	p.Latency = time.Since(start)
+	p.Healthy = err == nil
+	p.Message = probeMessage(ctx, out, err)
+	return p
+}
+
+// prober is the container a probe runs in: the service's own image and
+// user, with the secret the probe needs.
+func (m *Commandcenter) prober(s stack.Service) *dagger.Container {
+	user := stack.User(s)
+	c := dag.Container().From(m.image(s)).WithUser(user)
+	switch s {
+	case stack.Postgres:
+		return c.With(m.withDBPassword(user, user)).
+			WithEnvVariable("PASSWORD_FILE", m.secretFiles().DBPassword).
+			WithEnvVariable("PGCONNECT_TIMEOUT", "5")
+	case stack.Redis:
+		return c.With(m.withRedisPassword(user)).
+			WithEnvVariable("REDIS_PASSWORD_FILE", m.secretFiles().RedisPassword)
+	}
+	return c
+}
+
+func (m *Commandcenter) image(s stack.Service) string {
+	switch s {
+	case stack.Postgres:
+		return m.PostgresImage
+	case stack.Redis:
+		return m.RedisImage
+	case stack.Backend:
+		return m.PythonImage
+	case stack.Frontend:
+		return m.NodeImage
+	default:
+		return m.ProxyImage
+	}
+}
+
+// probeScripts print one line on success and fail with the reason otherwise.
+// They read the service's address from $HOST, and secrets from files.
+var probeScripts = map[stack.Service]string{
+	stack.Postgres: `PGPASSWORD=$(cat "$PASSWORD_FILE") && export PGPASSWORD &&
+out=$(psql -h "$HOST" -p 5432 -U ` + stack.DBUser + ` -d ` + stack.DBName + ` -tAc 'SELECT 1' 2>&1) || { echo "$out" >&2; exit 1; }
+[ "$out" = 1 ] || { echo "SELECT 1 returned $out" >&2; exit 1; }
+echo "SELECT 1 answered"`,
+	stack.Redis: `if [ -n "$REDIS_PASSWORD_FILE" ]; then REDISCLI_AUTH=$(cat "$REDIS_PASSWORD_FILE"); export REDISCLI_AUTH; fi
+out=$(timeout 5 redis-cli -h "$HOST" -p 6379 ping 2>&1) || { echo "$out" >&2; exit 1; }
+[ "$out" = PONG ] || { echo "PING returned $out" >&2; exit 1; }
+echo "PING answered PONG"`,
+	stack.Backend: `exec python3 -c '
+import os, sys, urllib.request
+try:
+    r = urllib.request.urlopen("http://%s:8000/health" % os.environ["HOST"], timeout=5)
+except Exception as e:
+    sys.exit("GET /health: %s" % e)
+print("GET /health answered %d" % r.status)'`,
+	stack.Frontend: `exec node -e '
+const req = require("http").get("http://" + process.env.HOST + ":3000/", r => {
+  console.log("GET / answered " + r.statusCode); process.exit(r.statusCode < 500 ? 0 : 1)
+});
+req.setTimeout(5000, () => req.destroy(new Error("no answer within 5s")));
+req.on("error", e => { console.error("GET /: " + e.message); process.exit(1) })'`,
+}
+
+// probeMessage is a probe's one-line verdict: its output, or why it failed.
+func probeMessage(ctx context.Context, out string, err error) string {
+	if err == nil {
+		return stack.Summary(out)
+	}
+	if ctx.Err() != nil {
+		return fmt.Sprintf("no answer within %s", probeTimeout)
+	}
+	var execErr *dagger.ExecError
+	if errors.As(err, &execErr) {
+		if msg := stack.Summary(execErr.Stderr + "\n" + execErr.Stdout); msg != "" {
+			return msg
+		}
+	}
+	return stack.Summary(err.Error())
+}

@@ -1,0 +1,220 @@
+// Run one isolated CommandCenter app stack per project: PostgreSQL, Redis, a Python backend (FastAPI under uvicorn) and a Node frontend (Vite).
+//
+// Every process runs as a non-root user, secrets only ever reach the
+// containers as files, and each service starts only once the engine's health
+// check passes (pg_isready, redis-cli ping, GET /health, GET /). The stack is
+// one service that publishes all four ports: `dagger call stack up`.
+//
+// Within one engine session, Start, Stop, Restart, Health and Logs manage the
+// running instance: `dagger call start restart --service backend health`.
+// Transient failures are retried with exponential backoff; bad input fails
+// at once with an error that names the flag to fix.
+//
+// The engine has no CPU or memory limit for containers (Dagger v0.21), so the
+// module sets the limits the software enforces itself: PostgreSQL's
+// max_connections and shared_buffers, Redis's maxmemory, uvicorn's workers
+// and Node's heap size.
+package main
+
+import (
+	"dagger/commandcenter/internal/dagger"
+	"dagger/commandcenter/internal/stack"
+)
+
+// Commandcenter is one project's app stack.
+type Commandcenter struct {
+	// The project name: it namespaces volumes and keeps projects apart in one engine.
+	Project string
+
+	// +private
+	Source *dagger.Directory
+	// +private
+	BackendPath string
+	// +private
+	FrontendPath string
+	// +private
+	DBPassword *dagger.Secret
+	// +private
+	SecretKey *dagger.Secret
+	// +private
+	RedisPassword *dagger.Secret
+	// +private
+	PostgresImage string
+	// +private
+	RedisImage string
+	// +private
+	PythonImage string
+	// +private
+	NodeImage string
+	// +private
+	ProxyImage string
+	// +private
+	PostgresPort int
+	// +private
+	RedisPort int
+	// +private
+	BackendPort int
+	// +private
+	FrontendPort int
+	// +private
+	RetryAttempts int
+	// +private
+	RetryBaseDelay string
+	// +private
+	PostgresMaxConnections int
+	// +private
+	PostgresSharedBuffers string
+	// +private
+	RedisMaxMemory string
+	// +private
+	RedisEvictionPolicy string
+	// +private
+	BackendWorkers int
+	// +private
+	NodeMaxOldSpaceSize int
+	// +private
+	BackendCommand []string
+	// +private
+	FrontendCommand []string
+	// +private
+	APIURL string
+}
+
+func New(
+	// The app repository. The backend (requirements.txt, app/main.py) and the
+	// frontend (package.json) are sub-directories of it.
+	// +defaultPath="/"
+	// +ignore=[".git", "**/node_modules", "**/.venv", "**/__pycache__"]
+	source *dagger.Directory,
+	// Path of the backend inside source.
+	// +default="backend"
+	backendPath string,
+	// Path of the frontend inside source.
+	// +default="frontend"
+	frontendPath string,
+	// Instance name, a DNS label. Each project has its own volumes, data,
+	// secrets and logs, and its own running services in one engine.
+	// +default="commandcenter"
+	project string,
+	// PostgreSQL password, e.g. env:DB_PASSWORD, file:./db.pass or cmd:"pass show db".
+	// Without it, a random one is generated on first start and kept with the
+	// project's data.
+	// +optional
+	dbPassword *dagger.Secret,
+	// The backend's SECRET_KEY. Without it, a random one is generated on first
+	// start and kept with the project's backend state.
+	// +optional
+	secretKey *dagger.Secret,
+	// Redis password (requirepass). Without it, Redis accepts clients without one.
+	// +optional
+	redisPassword *dagger.Secret,
+	// PostgreSQL image.
+	// +default="postgres:16-alpine"
+	postgresImage string,
+	// Redis image.
+	// +default="redis:7-alpine"
+	redisImage string,
+	// Python image the backend is built on.
+	// +default="python:3.12-slim"
+	pythonImage string,
+	// Node image the frontend is built on.
+	// +default="node:22-alpine"
+	nodeImage string,
+	// nginx image of the stack proxy; it must provide the stream module.
+	// +default="nginxinc/nginx-unprivileged:alpine"
+	proxyImage string,
+	// Port the stack exposes for PostgreSQL (1024-65535).
+	// +default=5432
+	postgresPort int,
+	// Port the stack exposes for Redis (1024-65535).
+	// +default=6379
+	redisPort int,
+	// Port the stack exposes for the backend (1024-65535).
+	// +default=8000
+	backendPort int,
+	// Port the stack exposes for the frontend (1024-65535).
+	// +default=3000
+	frontendPort int,
+	// How many times to try starting a service before giving up (1-10).
+	// +default=3
+	retryAttempts int,
+	// Wait after the first failed start, as a Go duration; it doubles after
+	// each failure, with ±20% jitter, up to 30s.
+	// +default="1s"
+	retryBaseDelay string,
+	// PostgreSQL max_connections.
+	// +default=100
+	postgresMaxConnections int,
+	// PostgreSQL shared_buffers (units kB, MB, GB, TB).
+	// +default="128MB"
+	postgresSharedBuffers string,
+	// Redis maxmemory (e.g. 256mb, 1gb; 0 means no limit).
+	// +default="256mb"
+	redisMaxMemory string,
+	// Redis maxmemory-policy: noeviction, allkeys-lru, allkeys-lfu,
+	// allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl.
+	// +default="allkeys-lru"
+	redisEvictionPolicy string,
+	// Number of uvicorn worker processes.
+	// +default=1
+	backendWorkers int,
+	// Node's --max-old-space-size for the frontend, in MB (set through NODE_OPTIONS).
+	// +default=512
+	nodeMaxOldSpaceSize int,
+	// Command that runs the backend server on port 8000, instead of
+	// "uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers <backend-workers>".
+	// +optional
+	backendCommand []string,
+	// Command that runs the frontend server on port 3000, instead of
+	// "./node_modules/.bin/vite --host 0.0.0.0 --port 3000 --strictPort".
+	// +optional
+	frontendCommand []string,
+	// The backend's URL as a browser on the host reaches it, given to the
+	// frontend as VITE_API_BASE_URL. Default: http://localhost:<backend-port>.
+	// +optional
+	apiUrl string,
+) (*Commandcenter, error) {
+	m := &Commandcenter{
+		Project: project, Source: source, BackendPath: backendPath, FrontendPath: frontendPath,
+		DBPassword: dbPassword, SecretKey: secretKey, RedisPassword: redisPassword,
+		PostgresImage: postgresImage, RedisImage: redisImage, PythonImage: pythonImage,
+		NodeImage: nodeImage, ProxyImage: proxyImage,
+		PostgresPort: postgresPort, RedisPort: redisPort, BackendPort: backendPort, FrontendPort: frontendPort,
+		RetryAttempts: retryAttempts, RetryBaseDelay: retryBaseDelay,
+		PostgresMaxConnections: postgresMaxConnections, PostgresSharedBuffers: postgresSharedBuffers,
+		RedisMaxMemory: redisMaxMemory, RedisEvictionPolicy: redisEvictionPolicy,
+		BackendWorkers: backendWorkers, NodeMaxOldSpaceSize: nodeMaxOldSpaceSize,
+		BackendCommand: backendCommand, FrontendCommand: frontendCommand, APIURL: apiUrl,
+	}
+	if err := m.config().Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// config is the module's settings in the form the pure logic validates and renders.
+func (m *Commandcenter) config() stack.Config {
+	return stack.Config{
+		Project:      m.Project,
+		BackendPath:  m.BackendPath,
+		FrontendPath: m.FrontendPath,
+		Images: stack.Images{
+			Postgres: m.PostgresImage, Redis: m.RedisImage, Python: m.PythonImage,
+			Node: m.NodeImage, Proxy: m.ProxyImage,
+		},
+		Ports: map[stack.Service]int{
+			stack.Postgres: m.PostgresPort, stack.Redis: m.RedisPort,
+			stack.Backend: m.BackendPort, stack.Frontend: m.FrontendPort,
+		},
+		RetryAttempts:  m.RetryAttempts,
+		RetryBaseDelay: m.RetryBaseDelay,
+		Limits: stack.Limits{
+			PostgresMaxConnections: m.PostgresMaxConnections, PostgresSharedBuffers: m.PostgresSharedBuffers,
+			RedisMaxMemory: m.RedisMaxMemory, RedisEvictionPolicy: m.RedisEvictionPolicy,
+			BackendWorkers: m.BackendWorkers, NodeMaxOldSpaceMB: m.NodeMaxOldSpaceSize,
+		},
+		BackendCommand:  m.BackendCommand,
+		FrontendCommand: m.FrontendCommand,
+		APIURL:          m.APIURL,
+	}
+}
