@@ -117,8 +117,13 @@ func stopInOrder(ctx context.Context, order []stack.Service, containers map[stac
 	return nil
 }
 
-// stopService sends SIGTERM, and SIGKILL if the service is still up after stopGrace.
+// stopService sends SIGTERM, and SIGKILL if the service is still up after
+// stopGrace. The grace starts once the engine knows which service it is:
+// naming a service can mean building its container first.
 func stopService(ctx context.Context, svc *dagger.Service) error {
+	if _, err := svc.Hostname(ctx); err != nil {
+		return err
+	}
 	graceful, cancel := context.WithTimeout(ctx, stopGrace)
 	defer cancel()
 	_, err := svc.Stop(graceful)

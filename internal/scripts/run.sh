@@ -1,9 +1,11 @@
 #!/bin/sh
 # commandcenter-run NAME COMMAND [ARG...]
-# Runs COMMAND in place of this shell, so it keeps this process ID and gets
-# the engine's stop signal itself. Its stdout and stderr still reach the
-# container's, and are also appended to $COMMANDCENTER_LOG_DIR/NAME.log, a
-# per-project volume from which the module's Logs function reads them back.
+# Runs COMMAND and copies its stdout and stderr to the container's and to
+# $COMMANDCENTER_LOG_DIR/NAME.log, a per-project volume from which the
+# module's Logs function reads them back. It exits with COMMAND's status only
+# once the copies hold COMMAND's last line, so a crash at start is logged.
+# Stop signals reach COMMAND: the engine signals the whole process group,
+# and a signal sent to this shell alone is passed on.
 set -eu
 name=$1
 shift
@@ -14,11 +16,25 @@ if [ -f "$log" ] && [ "$(($(wc -c <"$log")))" -gt "$max_bytes" ]; then
 fi
 pipes=$(mktemp -d)
 mkfifo "$pipes/out" "$pipes/err"
-# The copiers ignore stop signals: they end when COMMAND closes the pipes,
-# after its last line.
+# The copiers ignore stop signals: they end when the pipes close, after
+# COMMAND's last line.
 (trap '' HUP INT QUIT TERM; exec tee -a "$log" <"$pipes/out") &
 (trap '' HUP INT QUIT TERM; exec tee -a "$log" <"$pipes/err" >&2) &
-exec >"$pipes/out" 2>"$pipes/err"
+exec 3>"$pipes/out" 4>"$pipes/err"
 rm -rf "$pipes"
-echo "[commandcenter] $name starting as $(id)"
-exec "$@"
+echo "[commandcenter] $name starting as $(id)" >&3
+"$@" >&3 2>&4 3>&- 4>&- &
+child=$!
+exec 3>&- 4>&-
+for sig in HUP INT QUIT TERM; do
+	trap "kill -s $sig $child 2>/dev/null || :" "$sig"
+done
+status=0
+wait "$child" || status=$?
+# A trapped signal interrupts wait; wait again until COMMAND has exited.
+while kill -0 "$child" 2>/dev/null; do
+	status=0
+	wait "$child" || status=$?
+done
+wait
+exit "$status"

@@ -136,16 +136,45 @@ func TestRunAppendsAcrossStarts(t *testing.T) {
 	}
 }
 
-func TestRunKeepsTheProcessID(t *testing.T) {
+// TestRunLogsTheLastLineBeforeExiting kills whatever is left of the
+// launcher's process group the moment it exits, as the end of a container
+// does: a service that crashes at start must still leave its last words in
+// the log.
+func TestRunLogsTheLastLineBeforeExiting(t *testing.T) {
 	s := newSandbox(t)
-	cmd := s.command(nil, "run", "web", "sh", "-c", "echo pid=$$")
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if err := cmd.Run(); err != nil {
+	for i := range 20 {
+		word := "last-words-" + strconv.Itoa(i)
+		cmd := s.command(nil, "run", "web", "sh", "-c", "echo "+word+" >&2; exit 1")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		err := cmd.Run()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 {
+			t.Fatalf("run ended with %v, want the command's exit status 1", err)
+		}
+		if log := s.read("logs/web.log"); !strings.Contains(log, word) {
+			t.Fatalf("log right after run exited = %q, want %q", log, word)
+		}
+	}
+}
+
+// TestRunPassesOnSignals signals the launcher alone: the command must get it.
+func TestRunPassesOnSignals(t *testing.T) {
+	s := newSandbox(t)
+	cmd := s.command(nil, "run", "web", "sh", "-c",
+		`trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done`)
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if want := "pid=" + strconv.Itoa(cmd.Process.Pid); !strings.Contains(out.String(), want) {
-		t.Errorf("output %q, want %q: the command must replace the launcher, so stop signals reach it", out.String(), want)
+	s.waitForLog("web", "ready")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 7 {
+		t.Fatalf("run ended with %v, want the command's exit status 7", err)
+	}
+	if log := s.read("logs/web.log"); !strings.Contains(log, "got-term") {
+		t.Errorf("log = %q, want the command's answer to TERM", log)
 	}
 }
 
@@ -166,7 +195,9 @@ func TestRunLogsSurviveStopSignal(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("command ended with %v, want a clean exit after its TERM trap", err)
 	}
-	s.waitForLog("web", "stopped-cleanly")
+	if log := s.read("logs/web.log"); !strings.Contains(log, "stopped-cleanly") {
+		t.Errorf("log = %q, want the command's last line", log)
+	}
 }
 
 func TestRunRotatesLargeLog(t *testing.T) {

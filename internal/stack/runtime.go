@@ -99,7 +99,7 @@ func (c Config) frontendServer() []string {
 func HealthCheck(s Service) []string {
 	switch s {
 	case Postgres:
-		return []string{"pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"}
+		return []string{"pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432", "-U", DBUser, "-d", DBName}
 	case Redis:
 		return []string{"sh", "-c", `if [ -n "${REDIS_PASSWORD_FILE:-}" ]; then REDISCLI_AUTH=$(cat "$REDIS_PASSWORD_FILE"); export REDISCLI_AUTH; fi; redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG`}
 	case Backend:
