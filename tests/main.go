@@ -1,0 +1,63 @@
+// Engine tests of the commandcenter module: each test calls the module's
+// functions through a real Dagger engine and checks what the engine shows
+// (a query answered, a port served, a uid seen).
+//
+// The fixture app in testdata/app needs nothing from PyPI or npm, so the
+// suite also runs without internet.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+type Tests struct{}
+
+// test is one entry of the suite.
+type test struct {
+	name string
+	run  func(context.Context) error
+}
+
+// suite lists every test; All runs exactly these. A unit test in
+// internal/keepinstep fails when a test function is missing here.
+func (m *Tests) suite() []test {
+	return []test{
+		{"PostgresAnswersWithPassword", m.PostgresAnswersWithPassword},
+		{"RedisAnswersPing", m.RedisAnswersPing},
+		{"BackendReachesPostgresAndRedis", m.BackendReachesPostgresAndRedis},
+		{"FrontendServesPage", m.FrontendServesPage},
+		{"ServicesRunAsDocumentedUsers", m.ServicesRunAsDocumentedUsers},
+		{"StackServesAllPorts", m.StackServesAllPorts},
+		{"RestartKeepsPostgresData", m.RestartKeepsPostgresData},
+		{"RestartRestartsDependents", m.RestartRestartsDependents},
+		{"RetryRecoversFromFailedStarts", m.RetryRecoversFromFailedStarts},
+		{"RetryGivesUpWithLastStderr", m.RetryGivesUpWithLastStderr},
+		{"BadInputsFailAtOnce", m.BadInputsFailAtOnce},
+		{"SecretsStayOutOfEnvArgvAndOutput", m.SecretsStayOutOfEnvArgvAndOutput},
+		{"GeneratedSecretsSurviveRestart", m.GeneratedSecretsSurviveRestart},
+		{"LogsHoldReadyLineAndHonourTail", m.LogsHoldReadyLineAndHonourTail},
+		{"HealthReportsStoppedService", m.HealthReportsStoppedService},
+		{"ProjectsAreIsolated", m.ProjectsAreIsolated},
+	}
+}
+
+// Run every test concurrently and report every failure, not just the first.
+//
+// It stops the shared project at the end, so the session ends with nothing running.
+func (m *Tests) All(ctx context.Context) error {
+	tests := m.suite()
+	errs := make([]error, len(tests))
+	var wg sync.WaitGroup
+	for i, t := range tests {
+		wg.Go(func() {
+			if err := t.run(ctx); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", t.name, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(append(errs, stop(ctx, dag.Commandcenter(withPasswords(fixture(shared)))))...)
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"dagger/tests/internal/dagger"
+)
+
+var services = []string{"postgres", "redis", "backend", "frontend", "proxy"}
+
+// No given secret appears in any container's environment or arguments, in the running servers' argv and environment, or in Health and Logs.
+//
+// +check
+func (m *Tests) SecretsStayOutOfEnvArgvAndOutput(ctx context.Context) error {
+	const project = "secrets"
+	opts := withPasswords(fixture(project))
+	return withStack(ctx, opts, func(cc *dagger.Commandcenter) error {
+		secrets := []string{"db-pw-of-" + project, "redis-pw-of-" + project, "secret-key-of-" + project}
+		if err := assertNotLeaked(ctx, cc, secrets); err != nil {
+			return err
+		}
+		// What the running servers hold: postgres's own environment, and the backend's argv.
+		environ, err := psql(ctx, cc, dbPassword(project), "SELECT encode(pg_read_binary_file('/proc/self/environ'), 'escape')")
+		if err != nil {
+			return err
+		}
+		h, err := getBackendHealth(ctx, cc)
+		if err != nil {
+			return err
+		}
+		for _, secret := range secrets {
+			if strings.Contains(environ, secret) {
+				return fmt.Errorf("postgres server environment: wanted no secret, got one in %q", environ)
+			}
+			if strings.Contains(strings.Join(h.Argv, " "), secret) {
+				return fmt.Errorf("backend argv: wanted no secret, got %q", h.Argv)
+			}
+		}
+		return nil
+	})
+}
+
+// Without --db-password and --secret-key, start works with generated secrets that stay the same across a restart, and never show.
+//
+// +check
+func (m *Tests) GeneratedSecretsSurviveRestart(ctx context.Context) error {
+	const project = "generated"
+	return withStack(ctx, fixture(project), func(cc *dagger.Commandcenter) error {
+		password, key, err := generatedSecrets(ctx, cc)
+		if err != nil {
+			return err
+		}
+		if len(password) != 40 || len(key) != 40 || password == key {
+			return fmt.Errorf("generated secrets: wanted two distinct 40-character values, got lengths %d and %d", len(password), len(key))
+		}
+		if _, err := cc.Restart("postgres").Project(ctx); err != nil {
+			return fmt.Errorf("restart postgres: %w", err)
+		}
+		again, keyAgain, err := generatedSecrets(ctx, cc)
+		if err != nil {
+			return err
+		}
+		if again != password || keyAgain != key {
+			return fmt.Errorf("generated secrets after the restart: wanted the same values, got new ones")
+		}
+		out, err := psql(ctx, cc, dag.SetSecret(project+"-generated-db-password", password), "SELECT 1")
+		if err != nil || out != "1" {
+			return fmt.Errorf("SELECT 1 with the generated password after the restart: wanted 1, got %q (%v)", out, err)
+		}
+		h, err := getBackendHealth(ctx, cc)
+		if err != nil || h.Status != "ok" {
+			return fmt.Errorf("/health after the restart: wanted ok, got %+v (%v)", h, err)
+		}
+		return assertNotLeaked(ctx, cc, []string{password, key})
+	})
+}
+
+// generatedSecrets reads the generated database password and secret key
+// where the services keep them, as the services' own users.
+func generatedSecrets(ctx context.Context, cc *dagger.Commandcenter) (password, key string, err error) {
+	password, err = cc.Container("postgres").
+		WithEnvVariable("NONCE", nonce()).
+		WithExec([]string{"cat", "/var/lib/commandcenter-db/db-password"}).
+		Stdout(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("read the generated database password: %w", explain(err))
+	}
+	key, err = cc.Container("backend").
+		WithEnvVariable("NONCE", nonce()).
+		WithExec([]string{"cat", "/var/lib/commandcenter/secret-key"}).
+		Stdout(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("read the generated secret key: %w", explain(err))
+	}
+	return password, key, nil
+}
+
+// assertNotLeaked checks every container's env variables and arguments, and
+// the Health and Logs output, for any of the secrets.
+func assertNotLeaked(ctx context.Context, cc *dagger.Commandcenter, secrets []string) error {
+	var seen []string
+	for _, s := range services {
+		c := cc.Container(s)
+		env, err := c.EnvVariables(ctx)
+		if err != nil {
+			return err
+		}
+		for _, e := range env {
+			name, _ := e.Name(ctx)
+			value, _ := e.Value(ctx)
+			seen = append(seen, s+" env "+name+"="+value)
+		}
+		args, err := c.DefaultArgs(ctx)
+		if err != nil {
+			return err
+		}
+		seen = append(seen, s+" argv "+strings.Join(args, " "))
+		logs, err := serviceLogs(ctx, cc, s, 10000)
+		if err != nil && s != "proxy" { // the proxy has logs only once the stack ran
+			return err
+		}
+		seen = append(seen, s+" logs "+logs)
+	}
+	report, err := cc.Health(ctx)
+	if err != nil {
+		return err
+	}
+	seen = append(seen, "health "+report)
+	for _, text := range seen {
+		for _, secret := range secrets {
+			if strings.Contains(text, secret) {
+				where, _, _ := strings.Cut(text, "=")
+				return fmt.Errorf("wanted no secret anywhere, got one in %s", where)
+			}
+		}
+	}
+	return nil
+}
