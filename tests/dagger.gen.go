@@ -213,6 +213,27 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).BadInputsFailAtOnce(&parent, ctx)
+		case "Bench":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var phase string
+			if inputArgs["phase"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["phase"]), &phase)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg phase", err))
+				}
+			}
+			var run string
+			if inputArgs["run"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["run"]), &run)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg run", err))
+				}
+			}
+			return (*Tests).Bench(&parent, ctx, phase, run)
 		case "FrontendServesPage":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)

@@ -1,0 +1,3 @@
+module commandcenter/bench
+
+go 1.26.8

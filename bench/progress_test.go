@@ -1,0 +1,67 @@
+package main
+
+import (
+	"reflect"
+	"testing"
+)
+
+// A trimmed --progress=plain transcript: span 73 ran pip from cache, span 115
+// ran npm ci for real, span 140 is the naive pip install that failed.
+const transcript = "\x1b[95m73  : \x1b[0m┆ \x1b[34mwithExec\x1b[0m pip install --cache-dir /var/cache/pip -r /app/requirements.txt\n" +
+	"73  : ┆ Container.withExec\x1b[34m CACHED\x1b[0m [0.0s]\n" +
+	"115 : ┆ withExec npm ci --no-audit --no-fund --cache /var/cache/npm\n" +
+	"115 : ┆ [1.1s] | up to date in 40ms\n" +
+	"115 : ┆ Container.withExec DONE [1.6s]\n" +
+	"140 : ┆ withExec pip install -r requirements.txt\n" +
+	"140 : ┆ Container.withExec ERROR [0.4s]\n" +
+	"141 : ┆ withExec pip install -r requirements.txt\n" +
+	"141 : ┆ Container.withExec DONE [2.0s]\n"
+
+func TestCountInstalls(t *testing.T) {
+	got := countInstalls(transcript)
+	want := map[string]int{"pip": 0, "npm": 1, "naive-pip": 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("countInstalls() = %v, want %v", got, want)
+	}
+}
+
+func TestStat(t *testing.T) {
+	got := stat([]float64{3, 1, 2})
+	if got != (Stat{N: 3, Min: 1, Median: 2, Max: 3}) {
+		t.Errorf("stat() = %+v", got)
+	}
+	if got := stat([]float64{4, 1, 2, 3}); got.Median != 2.5 {
+		t.Errorf("median of 4 values = %v, want 2.5", got.Median)
+	}
+}
+
+func TestTargets(t *testing.T) {
+	r := Report{Samples: map[string][]float64{
+		"solo/postgres": {2}, "solo/redis": {1}, "solo/backend": {3}, "solo/frontend": {2},
+		"warm/start": {7.5}, "lag/postgres": {0.3}, "lag/redis": {0.2}, "lag/backend": {0.6}, "lag/frontend": {0.1},
+		"restart/postgres": {10}, "restart/redis": {9.5}, "restart/backend": {7.6}, "restart/frontend": {2.9},
+	}, Installs: map[string]int{"change/pip": 0, "change/npm": 0}}
+	r.evaluate()
+	met := map[string]bool{}
+	for _, target := range r.Targets {
+		met[target.Name] = target.Met
+	}
+	want := map[string]bool{
+		"warm stack Start (median) <= longest chain of solo starts + 1 s":             true, // 7.5 <= 2+3+2+1
+		"install steps re-run after a source-only change":                             true,
+		"readiness lag of postgres (median) <= 0.5 s":                                 true,
+		"readiness lag of redis (median) <= 0.5 s":                                    true,
+		"readiness lag of backend (median) <= 0.5 s":                                  false,
+		"readiness lag of frontend (median) <= 0.5 s":                                 true,
+		"Restart(postgres) (median) <= 1.5 x solo start of postgres+backend+frontend": true,  // 10 <= 10.5
+		"Restart(redis) (median) <= 1.5 x solo start of redis+backend+frontend":       false, // 9.5 > 9
+		"Restart(backend) (median) <= 1.5 x solo start of backend+frontend":           false, // 7.6 > 7.5
+		"Restart(frontend) (median) <= 1.5 x solo start of frontend":                  true,  // 2.9 <= 3
+	}
+	if !reflect.DeepEqual(met, want) {
+		t.Errorf("targets met = %v\nwant %v", met, want)
+	}
+	if r.AllMet {
+		t.Error("AllMet = true with missed targets")
+	}
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Report is the benchmark's result, as written to JSON.
+type Report struct {
+	Run      string               `json:"run"`
+	Machine  string               `json:"machine"`
+	Samples  map[string][]float64 `json:"samples"`  // seconds
+	Installs map[string]int       `json:"installs"` // install steps executed, by phase/step
+	Stats    map[string]Stat      `json:"stats"`
+	Targets  []Target             `json:"targets"`
+	AllMet   bool                 `json:"allMet"`
+}
+
+// Stat summarises the samples of one measurement.
+type Stat struct {
+	N                int
+	Min, Median, Max float64
+}
+
+// Target is one goal the benchmark checks.
+type Target struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	Limit float64 `json:"limit"`
+	Met   bool    `json:"met"`
+}
+
+func stat(values []float64) Stat {
+	v := slices.Clone(values)
+	sort.Float64s(v)
+	if len(v) == 0 {
+		return Stat{}
+	}
+	median := v[len(v)/2]
+	if len(v)%2 == 0 {
+		median = (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return Stat{N: len(v), Min: v[0], Median: median, Max: v[len(v)-1]}
+}
+
+// dependents of each service: a restart starts them again, one after another.
+var dependents = map[string][]string{
+	"postgres": {"backend", "frontend"}, "redis": {"backend", "frontend"},
+	"backend": {"frontend"}, "frontend": nil,
+}
+
+// evaluate computes the statistics and checks the targets.
+func (r *Report) evaluate() {
+	r.Stats = map[string]Stat{}
+	for name, values := range r.Samples {
+		r.Stats[name] = stat(values)
+	}
+	med := func(name string) float64 { return r.Stats[name].Median }
+	check := func(name string, value, limit float64) {
+		r.Targets = append(r.Targets, Target{Name: name, Value: value, Limit: limit, Met: value <= limit})
+	}
+
+	chain := max(med("solo/postgres"), med("solo/redis")) + med("solo/backend") + med("solo/frontend")
+	check("warm stack Start (median) <= longest chain of solo starts + 1 s", med("warm/start"), chain+1)
+	check("install steps re-run after a source-only change", float64(r.Installs["change/pip"]+r.Installs["change/npm"]), 0)
+	for _, s := range []string{"postgres", "redis", "backend", "frontend"} {
+		check("readiness lag of "+s+" (median) <= 0.5 s", med("lag/"+s), 0.5)
+	}
+	for _, s := range []string{"postgres", "redis", "backend", "frontend"} {
+		solo := med("solo/" + s)
+		for _, d := range dependents[s] {
+			solo += med("solo/" + d)
+		}
+		check("Restart("+s+") (median) <= 1.5 x solo start of "+strings.Join(append([]string{s}, dependents[s]...), "+"), med("restart/"+s), 1.5*solo)
+	}
+	r.AllMet = true
+	for _, t := range r.Targets {
+		r.AllMet = r.AllMet && t.Met
+	}
+}
+
+// Markdown renders the report as tables.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Benchmark run %s\n\nMachine: %s\n\n", r.Run, r.Machine)
+	b.WriteString("| Measurement | n | min (s) | median (s) | max (s) |\n|---|---|---|---|---|\n")
+	names := make([]string, 0, len(r.Stats))
+	for name := range r.Stats {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		s := r.Stats[name]
+		fmt.Fprintf(&b, "| %s | %d | %.2f | %.2f | %.2f |\n", name, s.N, s.Min, s.Median, s.Max)
+	}
+	if naive, layered := r.Stats["naive/backend-build"].Median, r.Stats["change/backend-build"].Median; layered > 0 {
+		fmt.Fprintf(&b, "\nBackend build after a source-only change: naive layering %.2f s, the module's %.2f s (ratio %.1f).\n", naive, layered, naive/layered)
+	}
+	b.WriteString("\n| Install steps executed (not cached) | count |\n|---|---|\n")
+	steps := make([]string, 0, len(r.Installs))
+	for name := range r.Installs {
+		steps = append(steps, name)
+	}
+	sort.Strings(steps)
+	for _, name := range steps {
+		fmt.Fprintf(&b, "| %s | %d |\n", name, r.Installs[name])
+	}
+	b.WriteString("\n| Target | value | limit | met |\n|---|---|---|---|\n")
+	for _, t := range r.Targets {
+		met := "yes"
+		if !t.Met {
+			met = "**no**"
+		}
+		fmt.Fprintf(&b, "| %s | %.2f | %.2f | %s |\n", t.Name, t.Value, t.Limit, met)
+	}
+	return b.String()
+}
+
+// machine describes where the benchmark ran.
+func machine() string {
+	kernel, _ := exec.Command("uname", "-srm").Output()
+	mem := ""
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		mem, _, _ = strings.Cut(string(data), "\n")
+		mem = strings.Join(strings.Fields(mem)[1:], " ")
+	}
+	return fmt.Sprintf("%s, %d CPUs, %s memory", strings.TrimSpace(string(kernel)), runtime.NumCPU(), mem)
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
