@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"dagger/commandcenter/internal/dagger"
 	"dagger/commandcenter/internal/retry"
@@ -28,7 +29,8 @@ import (
 // reached it; a container that bound the previous instance of a restarted
 // service releases it up to 10 s after it ends, and that release lands on the
 // new instance, which has the same definition. The extra holds absorb those
-// late releases; Stop stops a service whatever its count.
+// late releases; Stop stops a service whatever its count. They are taken
+// at once: a start of a running service returns immediately.
 const holds = 4
 
 func (m *Commandcenter) retryPolicy() retry.Policy {
@@ -70,10 +72,14 @@ func (m *Commandcenter) start(ctx context.Context, s stack.Service, svc *dagger.
 	if err != nil {
 		return fmt.Errorf("start %s: %w", s, withStderr(err))
 	}
-	for range holds - 1 {
-		if _, err := svc.Start(ctx); err != nil {
-			return fmt.Errorf("start %s: %w", s, withStderr(err))
-		}
+	extra := make([]error, holds-1)
+	var wg sync.WaitGroup
+	for i := range extra {
+		wg.Go(func() { _, extra[i] = svc.Start(ctx) })
+	}
+	wg.Wait()
+	if err := errors.Join(extra...); err != nil {
+		return fmt.Errorf("start %s: %w", s, withStderr(err))
 	}
 	return nil
 }

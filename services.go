@@ -9,11 +9,11 @@ import (
 )
 
 // healthCheck is how the engine waits for a service: its check runs every
-// 250ms; failures in the first 60s (initdb, package imports) do not count,
+// 100ms; failures in the first 60s (initdb, package imports) do not count,
 // and three more after that fail the start.
 var healthCheck = dagger.ContainerWithDockerHealthcheckOpts{
 	StartPeriod:   "60s",
-	StartInterval: "250ms",
+	StartInterval: "100ms",
 	Interval:      "5s",
 	Timeout:       "5s",
 	Retries:       3,
@@ -42,22 +42,14 @@ func (m *Commandcenter) Redis() *dagger.Service {
 //
 // +up
 func (m *Commandcenter) Backend(ctx context.Context) (*dagger.Service, error) {
-	c, err := m.backendContainer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return c.AsService(), nil
+	return m.service(ctx, stack.Backend)
 }
 
 // Node frontend, as the image's node user, bound to the backend, serving on port 3000.
 //
 // +up
 func (m *Commandcenter) Frontend(ctx context.Context) (*dagger.Service, error) {
-	c, err := m.frontendContainer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return c.AsService(), nil
+	return m.service(ctx, stack.Frontend)
 }
 
 // The whole stack as one service: a non-root nginx proxy bound to the four services, exposing their ports.
@@ -68,11 +60,7 @@ func (m *Commandcenter) Frontend(ctx context.Context) (*dagger.Service, error) {
 //
 // +up
 func (m *Commandcenter) Stack(ctx context.Context) (*dagger.Service, error) {
-	c, err := m.proxyContainer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return c.AsService(), nil
+	return m.service(ctx, stack.Proxy)
 }
 
 // The container a service runs in: image, user, mounts, bindings, environment and command (its default arguments).

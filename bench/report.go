@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -36,8 +36,7 @@ type Target struct {
 }
 
 func stat(values []float64) Stat {
-	v := slices.Clone(values)
-	sort.Float64s(v)
+	v := slices.Sorted(slices.Values(values))
 	if len(v) == 0 {
 		return Stat{}
 	}
@@ -89,12 +88,7 @@ func (r *Report) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Benchmark run %s\n\nMachine: %s\n\n", r.Run, r.Machine)
 	b.WriteString("| Measurement | n | min (s) | median (s) | max (s) |\n|---|---|---|---|---|\n")
-	names := make([]string, 0, len(r.Stats))
-	for name := range r.Stats {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(r.Stats)) {
 		s := r.Stats[name]
 		fmt.Fprintf(&b, "| %s | %d | %.2f | %.2f | %.2f |\n", name, s.N, s.Min, s.Median, s.Max)
 	}
@@ -102,12 +96,7 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "\nBackend build after a source-only change: naive layering %.2f s, the module's %.2f s (ratio %.1f).\n", naive, layered, naive/layered)
 	}
 	b.WriteString("\n| Install steps executed (not cached) | count |\n|---|---|\n")
-	steps := make([]string, 0, len(r.Installs))
-	for name := range r.Installs {
-		steps = append(steps, name)
-	}
-	sort.Strings(steps)
-	for _, name := range steps {
+	for _, name := range slices.Sorted(maps.Keys(r.Installs)) {
 		fmt.Fprintf(&b, "| %s | %d |\n", name, r.Installs[name])
 	}
 	b.WriteString("\n| Target | value | limit | met |\n|---|---|---|---|\n")

@@ -90,13 +90,14 @@ var benchDependents = map[string][]string{
 // records the time to healthy and the readiness lag: from the moment the
 // server logged that it listens to the moment Start returned.
 func benchSolo(ctx context.Context, _ string, res *benchResult) error {
-	cc := benchStack("bench")
-	defer stop(context.WithoutCancel(ctx), cc)
-	if err := startAll(ctx, cc); err != nil {
-		return err
-	}
+	return withStack(ctx, withPasswords(fixture("bench")), func(cc *dagger.Commandcenter) error {
+		return soloStarts(ctx, cc, res)
+	})
+}
+
+func soloStarts(ctx context.Context, cc *dagger.Commandcenter, res *benchResult) error {
 	for range benchRepeats {
-		for _, s := range []string{"postgres", "redis", "backend", "frontend"} {
+		for _, s := range appServices {
 			for _, d := range append(benchDependents[s], s) {
 				if _, err := serviceOf(ctx, cc, d).Stop(ctx); err != nil {
 					return fmt.Errorf("stop %s: %w", d, err)
@@ -240,21 +241,18 @@ func benchNaive(ctx context.Context, run string, res *benchResult) error {
 
 // benchRestart times Restart of each service, dependents included.
 func benchRestart(ctx context.Context, _ string, res *benchResult) error {
-	cc := benchStack("bench")
-	defer stop(context.WithoutCancel(ctx), cc)
-	if err := startAll(ctx, cc); err != nil {
-		return err
-	}
-	for range benchRepeats {
-		for _, s := range []string{"postgres", "redis", "backend", "frontend"} {
-			took, err := timed(func() error { _, err := cc.Restart(s).Project(ctx); return err })
-			if err != nil {
-				return fmt.Errorf("restart %s: %w", s, err)
+	return withStack(ctx, withPasswords(fixture("bench")), func(cc *dagger.Commandcenter) error {
+		for range benchRepeats {
+			for _, s := range appServices {
+				took, err := timed(func() error { _, err := cc.Restart(s).Project(ctx); return err })
+				if err != nil {
+					return fmt.Errorf("restart %s: %w", s, err)
+				}
+				res.add("restart/"+s, took)
 			}
-			res.add("restart/"+s, took)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // benchCold times Start of a new project: fresh volumes, so initdb runs.

@@ -82,7 +82,7 @@ func (m *Tests) RestartRestartsDependents(ctx context.Context) error {
 // startCounts counts the start lines in each service's logs.
 func startCounts(ctx context.Context, cc *dagger.Commandcenter) (map[string]int, error) {
 	counts := map[string]int{}
-	for _, s := range []string{"postgres", "redis", "backend", "frontend"} {
+	for _, s := range appServices {
 		logs, err := serviceLogs(ctx, cc, s, 10000)
 		if err != nil {
 			return nil, err

@@ -8,7 +8,11 @@ import (
 	"dagger/tests/internal/dagger"
 )
 
-var services = []string{"postgres", "redis", "backend", "frontend", "proxy"}
+// The app services in start order, and all services with the proxy.
+var (
+	appServices = []string{"postgres", "redis", "backend", "frontend"}
+	services    = append(appServices, "proxy")
+)
 
 // No given secret appears in any container's environment or arguments, in the running servers' argv and environment, or in Health and Logs.
 //
