@@ -11,17 +11,20 @@ import (
 	"dagger/commandcenter/internal/stack"
 )
 
-// probeTimeout bounds each probe, so a stopped or stuck service cannot hang the report.
-const probeTimeout = 20 * time.Second
+// probeTimeout bounds each probe, its container's start included, so that
+// a stuck service or engine cannot hang the report. Within it, each probe
+// waits at most 5 s for its service (see probeScripts); the rest is room for
+// a busy engine to start the probe's container.
+const probeTimeout = 60 * time.Second
 
 // Probe each service from a fresh container and report its status, latency and message, one line per service.
 //
 // postgres must answer SELECT 1 with the password, redis PING, the backend
 // GET /health with a 2xx status and the frontend GET / with a status below
 // 500. Probes reach each service by its host name without binding it, so a
-// stopped service is reported unhealthy, never started. Each probe has a
-// 20 s timeout; latency is the probe's round trip, its container's start
-// included.
+// stopped service is reported unhealthy, never started. A probe waits at most
+// 5 s for its service and 60 s in all; latency is the probe's round trip,
+// its container's start included.
 //
 // +cache="never"
 func (m *Commandcenter) Health(ctx context.Context) (string, error) {

@@ -58,7 +58,7 @@ func (r *Commandcenter) Backend() *Service { // commandcenter (../../../../servi
 // Use it to inspect a service or to run a one-off command beside it, e.g.
 // a migration: `container --service backend with-exec --args
 // commandcenter-backend-env,alembic,upgrade,head`.
-func (r *Commandcenter) Container(service string) *Container { // commandcenter (../../../../services.go:83:1)
+func (r *Commandcenter) Container(service string) *Container { // commandcenter (../../../../services.go:71:1)
 	q := r.query.Select("container")
 	q = q.Arg("service", service)
 
@@ -68,7 +68,7 @@ func (r *Commandcenter) Container(service string) *Container { // commandcenter 
 }
 
 // Node frontend, as the image's node user, bound to the backend, serving on port 3000.
-func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../../services.go:55:1)
+func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../../services.go:51:1)
 	q := r.query.Select("frontend")
 
 	return &Service{
@@ -81,10 +81,10 @@ func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../../serv
 // postgres must answer SELECT 1 with the password, redis PING, the backend
 // GET /health with a 2xx status and the frontend GET / with a status below
 // 500. Probes reach each service by its host name without binding it, so a
-// stopped service is reported unhealthy, never started. Each probe has a
-// 20 s timeout; latency is the probe's round trip, its container's start
-// included.
-func (r *Commandcenter) Health(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:27:1)
+// stopped service is reported unhealthy, never started. A probe waits at most
+// 5 s for its service and 60 s in all; latency is the probe's round trip,
+// its container's start included.
+func (r *Commandcenter) Health(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:30:1)
 	if r.health != nil {
 		return *r.health, nil
 	}
@@ -236,7 +236,7 @@ func (r *Commandcenter) Restart(service string) *Commandcenter { // commandcente
 // `dagger call stack up` serves PostgreSQL, Redis, the backend and the
 // frontend on the host (5432, 6379, 8000 and 3000 by default); binding it
 // starts the services in dependency order, independent ones in parallel.
-func (r *Commandcenter) Stack() *Service { // commandcenter (../../../../services.go:70:1)
+func (r *Commandcenter) Stack() *Service { // commandcenter (../../../../services.go:62:1)
 	q := r.query.Select("stack")
 
 	return &Service{
