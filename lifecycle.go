@@ -95,11 +95,12 @@ func (m *Commandcenter) Restart(
 	return m, nil
 }
 
-// containers builds the definitions of the given services, failing on bad input.
+// containers builds the definitions of the given services, each once, failing on bad input.
 func (m *Commandcenter) containers(ctx context.Context, services []stack.Service) (map[stack.Service]*dagger.Container, error) {
+	built := map[stack.Service]*dagger.Container{}
 	out := make(map[stack.Service]*dagger.Container, len(services))
 	for _, s := range services {
-		c, err := m.container(ctx, s)
+		c, err := m.containerOnce(ctx, s, built)
 		if err != nil {
 			return nil, err
 		}

@@ -81,18 +81,54 @@ func (m *Commandcenter) Container(
 }
 
 func (m *Commandcenter) container(ctx context.Context, s stack.Service) (*dagger.Container, error) {
+	return m.containerOnce(ctx, s, map[stack.Service]*dagger.Container{})
+}
+
+// containerOnce returns s's container from built, or builds it there: a
+// dependent binds the container already built for its dependency, so one
+// call checks the source and builds each definition at most once.
+func (m *Commandcenter) containerOnce(ctx context.Context, s stack.Service, built map[stack.Service]*dagger.Container) (*dagger.Container, error) {
+	if c, ok := built[s]; ok {
+		return c, nil
+	}
+	var c *dagger.Container
+	var err error
 	switch s {
 	case stack.Postgres:
-		return m.postgresContainer(), nil
+		c = m.postgresContainer()
 	case stack.Redis:
-		return m.redisContainer(), nil
+		c = m.redisContainer()
 	case stack.Backend:
-		return m.backendContainer(ctx)
+		c, err = m.backendContainer(ctx)
 	case stack.Frontend:
-		return m.frontendContainer(ctx)
+		var backend *dagger.Container
+		if backend, err = m.containerOnce(ctx, stack.Backend, built); err == nil {
+			c, err = m.frontendContainer(ctx, backend.AsService())
+		}
 	default:
-		return m.proxyContainer(ctx)
+		var services map[stack.Service]*dagger.Service
+		if services, err = m.appServices(ctx, built); err == nil {
+			c = m.proxyContainer(services)
+		}
 	}
+	if err != nil {
+		return nil, err
+	}
+	built[s] = c
+	return c, nil
+}
+
+// appServices returns the four app services, their containers taken from or added to built.
+func (m *Commandcenter) appServices(ctx context.Context, built map[stack.Service]*dagger.Container) (map[stack.Service]*dagger.Service, error) {
+	services := make(map[stack.Service]*dagger.Service, len(stack.Services))
+	for _, s := range stack.Services {
+		c, err := m.containerOnce(ctx, s, built)
+		if err != nil {
+			return nil, err
+		}
+		services[s] = c.AsService()
+	}
+	return services, nil
 }
 
 // service returns a service by name.
@@ -203,12 +239,8 @@ fi`, "sh", uid}).
 		WithWorkdir(stack.AppDir)
 }
 
-func (m *Commandcenter) frontendContainer(ctx context.Context) (*dagger.Container, error) {
+func (m *Commandcenter) frontendContainer(ctx context.Context, backend *dagger.Service) (*dagger.Container, error) {
 	hasLock, err := m.checkFrontend(ctx)
-	if err != nil {
-		return nil, err
-	}
-	backend, err := m.Backend(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -239,15 +271,11 @@ func (m *Commandcenter) frontendBuild(hasLock bool) *dagger.Container {
 		WithDirectory(stack.AppDir, src, dagger.ContainerWithDirectoryOpts{Exclude: []string{"node_modules"}, Owner: user})
 }
 
-func (m *Commandcenter) proxyContainer(ctx context.Context) (*dagger.Container, error) {
+func (m *Commandcenter) proxyContainer(services map[stack.Service]*dagger.Service) *dagger.Container {
 	c := m.base(stack.Proxy, m.ProxyImage).
 		WithNewFile("/etc/nginx/nginx.conf", stack.ProxyConfig(m.config().Routes()))
 	for _, s := range stack.Services {
-		svc, err := m.service(ctx, s)
-		if err != nil {
-			return nil, err
-		}
-		c = c.WithServiceBinding(string(s), svc)
+		c = c.WithServiceBinding(string(s), services[s])
 	}
-	return m.runtime(c, stack.Proxy), nil
+	return m.runtime(c, stack.Proxy)
 }
