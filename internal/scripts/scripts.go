@@ -4,10 +4,7 @@
 // the Debian images.
 package scripts
 
-import (
-	"embed"
-	"strings"
-)
+import "embed"
 
 //go:embed *.sh
 var files embed.FS
@@ -30,14 +27,4 @@ func Named(names ...string) []Script {
 		out[i] = Script{Name: name, Contents: string(b)}
 	}
 	return out
-}
-
-// All lists the names of every script.
-func All() []string {
-	entries, _ := files.ReadDir(".")
-	names := make([]string, len(entries))
-	for i, e := range entries {
-		names[i] = strings.TrimSuffix(e.Name(), ".sh")
-	}
-	return names
 }

@@ -37,7 +37,7 @@ func newSandbox(t *testing.T) *sandbox {
 			t.Fatal(err)
 		}
 	}
-	for _, sc := range Named(All()...) {
+	for _, sc := range Named(allNames(t)...) {
 		s.write(filepath.Join(s.bin, "commandcenter-"+sc.Name), sc.Contents, 0o755)
 	}
 	return s
@@ -378,4 +378,18 @@ func TestBackendEnvWithoutRedisPasswordAndGeneratedKey(t *testing.T) {
 	if info, _ := os.Stat(key); info.Mode().Perm() != 0o400 {
 		t.Errorf("secret key mode %v, want 0400", info.Mode().Perm())
 	}
+}
+
+// allNames lists the name of every embedded script.
+func allNames(t *testing.T) []string {
+	t.Helper()
+	entries, err := files.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = strings.TrimSuffix(e.Name(), ".sh")
+	}
+	return names
 }
