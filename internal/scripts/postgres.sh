@@ -1,12 +1,51 @@
 #!/bin/sh
 # commandcenter-postgres [SERVER ARG...]
-# Initialises the cluster on first start with the image's own
-# docker-ensure-initdb.sh, which reads the password from the file named by
-# POSTGRES_PASSWORD_FILE, then runs the server. The password never enters
-# this script's environment, so the server does not inherit it.
+# Runs under commandcenter-run, which holds the project's postgres lock: no
+# other server uses this data directory. It then
+#   - starts over an initdb that a kill interrupted (its data cannot be used);
+#   - refuses an empty data directory while the project's database is a
+#     cluster of another major version (exit 76), naming the commands that
+#     move the data;
+#   - initialises the cluster on first start with the image's own
+#     docker-ensure-initdb.sh, which reads the password from the file named
+#     by POSTGRES_PASSWORD_FILE, and records its major version;
+#   - removes the postmaster.pid a killed server left, which would otherwise
+#     stop the server from starting;
+#   - runs the server. The password never enters this script's environment,
+#     so the server does not inherit it.
 set -eu
-if [ -n "${COMMANDCENTER_GENERATE_DB_PASSWORD:-}" ]; then
-	commandcenter-secret "$POSTGRES_PASSWORD_FILE" 0444
+major=$COMMANDCENTER_PG_MAJOR
+marker=$COMMANDCENTER_LOG_DIR/postgres.major
+initializing=$COMMANDCENTER_LOG_DIR/postgres.initializing
+
+if [ "$(cat "$initializing" 2>/dev/null)" = "$major" ]; then
+	echo "[commandcenter] the last initdb of this PostgreSQL $major cluster was interrupted: starting it again" >&2
+	find "$PGDATA" -mindepth 1 -delete
 fi
-docker-ensure-initdb.sh
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+	cluster=$(cat "$marker" 2>/dev/null) || cluster=
+	if [ -n "$cluster" ] && [ "$cluster" != "$major" ]; then
+		image=$COMMANDCENTER_PG_IMAGE
+		case $image in
+		*:"$major"*) old=$(printf '%s' "$image" | sed "s/:$major/:$cluster/") ;;
+		*) old="<a PostgreSQL $cluster image>" ;;
+		esac
+		p=$COMMANDCENTER_PROJECT
+		cat >&2 <<EOF
+project "$p": its database is a PostgreSQL $cluster cluster, and --postgres-image $image is PostgreSQL $major, whose data volume is empty. Nothing was changed. Move the data with a backup from the old version restored into the new one (add your other flags):
+  dagger call --project $p --postgres-image $old backup export --path $p-pg$cluster.dump
+  dagger call --project $p --postgres-image $image restore --dump $p-pg$cluster.dump
+or keep a PostgreSQL $cluster image.
+EOF
+		exit 76
+	fi
+	if [ -n "${COMMANDCENTER_GENERATE_DB_PASSWORD:-}" ]; then
+		commandcenter-secret "$POSTGRES_PASSWORD_FILE" 0444
+	fi
+	echo "$major" >"$initializing"
+	docker-ensure-initdb.sh
+	rm -f "$initializing"
+fi
+echo "$major" >"$marker"
+rm -f "$PGDATA/postmaster.pid"
 exec postgres "$@"

@@ -1,6 +1,9 @@
 #!/bin/sh
 # commandcenter-run NAME COMMAND [ARG...]
-# Runs COMMAND and copies its stdout and stderr to the container's and to
+# Takes the project's lock for service NAME (see commandcenter-lock), so a
+# second instance of it, from another engine session or another definition,
+# exits 75 at once instead of sharing its volumes. Then runs COMMAND, with
+# umask 077, and copies its stdout and stderr to the container's and to
 # $COMMANDCENTER_LOG_DIR/NAME.log, a per-project volume from which the
 # module's Logs function reads them back. It exits with COMMAND's status only
 # once the copies hold COMMAND's last line, so a crash at start is logged.
@@ -9,7 +12,11 @@
 set -eu
 name=$1
 shift
-log=${COMMANDCENTER_LOG_DIR:?COMMANDCENTER_LOG_DIR is not set}/$name.log
+umask 077
+. commandcenter-lock
+cc_lock "$name"
+cc_record "$name"
+log=$cc_dir/$name.log
 max_bytes=${COMMANDCENTER_LOG_MAX_BYTES:-10485760}
 if [ -f "$log" ] && [ "$(($(wc -c <"$log")))" -gt "$max_bytes" ]; then
 	mv -f "$log" "$log.1"

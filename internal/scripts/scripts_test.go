@@ -258,7 +258,7 @@ func TestPostgresNeverExportsThePassword(t *testing.T) {
 	s.fake("docker-ensure-initdb.sh")
 	s.fake("postgres")
 	pwfile := s.write(filepath.Join(s.dir, "pw"), secretValue+"\n", 0o400)
-	if _, _, err := s.run([]string{"POSTGRES_PASSWORD_FILE=" + pwfile}, "postgres", "-c", "max_connections=10"); err != nil {
+	if _, _, err := s.run(s.pgEnv("POSTGRES_PASSWORD_FILE="+pwfile), "postgres", "-c", "max_connections=10"); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff("-c\nmax_connections=10\n", s.read("postgres.argv")); diff != "" {
@@ -282,7 +282,7 @@ func TestPostgresGeneratesAMissingPassword(t *testing.T) {
 	if err := os.Mkdir(filepath.Dir(pwfile), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"POSTGRES_PASSWORD_FILE=" + pwfile, "COMMANDCENTER_GENERATE_DB_PASSWORD=1"}
+	env := s.pgEnv("POSTGRES_PASSWORD_FILE="+pwfile, "COMMANDCENTER_GENERATE_DB_PASSWORD=1")
 	if _, _, err := s.run(env, "postgres"); err != nil {
 		t.Fatal(err)
 	}
@@ -314,14 +314,29 @@ func TestRedisPasswordGoesToConfigOnStdin(t *testing.T) {
 	}
 }
 
-func TestRedisWithoutPassword(t *testing.T) {
+func TestRedisGeneratesAMissingPassword(t *testing.T) {
 	s := newSandbox(t)
 	s.fake("redis-server")
-	if _, _, err := s.run(nil, "redis"); err != nil {
+	pwfile := filepath.Join(s.dir, "generated", "redis-password")
+	if err := os.Mkdir(filepath.Dir(pwfile), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.read("redis-server.stdin"); strings.Contains(got, "requirepass") || !strings.Contains(got, "protected-mode no") {
-		t.Errorf("configuration = %q, want protected mode off and no requirepass", got)
+	env := []string{"REDIS_PASSWORD_FILE=" + pwfile, "COMMANDCENTER_GENERATE_REDIS_PASSWORD=1"}
+	if _, _, err := s.run(env, "redis"); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(pwfile)
+	if err != nil || info.Mode().Perm() != 0o444 || info.Size() != 40 {
+		t.Fatalf("generated password file: %v, %v; want 40 bytes, mode 0444 (read by the backend's user)", info, err)
+	}
+	password := s.read("generated/redis-password")
+	if got := s.read("redis-server.stdin"); !strings.Contains(got, `requirepass "`+password+`"`) {
+		t.Errorf("configuration = %q, want requirepass with the generated password", got)
+	}
+	for _, f := range []string{"redis-server.env", "redis-server.argv"} {
+		if strings.Contains(s.read(f), password) {
+			t.Errorf("%s holds the generated password", f)
+		}
 	}
 }
 
@@ -366,7 +381,7 @@ func TestBackendEnvWithoutRedisPasswordAndGeneratedKey(t *testing.T) {
 	if err := os.Mkdir(filepath.Dir(key), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	env := backendEnv(s, "SECRET_KEY_FILE="+key, "COMMANDCENTER_GENERATE_SECRET_KEY=1")
+	env := backendEnv(s, "SECRET_KEY_FILE="+key, "COMMANDCENTER_GENERATE_SECRET_KEY=1", "REDIS_PASSWORD_FILE=")
 	stdout, _, err := s.run(env, "backend-env", "sh", "-c", `printf '%s\n' "$REDIS_URL" "$SECRET_KEY"`)
 	if err != nil {
 		t.Fatal(err)
@@ -392,4 +407,27 @@ func allNames(t *testing.T) []string {
 		names[i] = strings.TrimSuffix(e.Name(), ".sh")
 	}
 	return names
+}
+
+func TestURL(t *testing.T) {
+	s := newSandbox(t)
+	pw := s.write(filepath.Join(s.dir, "pw"), secretValue+"\n", 0o400)
+	env := []string{"DB_USER=commandcenter", "DB_NAME=commandcenter"}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"postgres", "localhost", "15432", pw}, "postgresql://commandcenter:p%40ss%3Aw%2Frd%22%5Cx%2042@localhost:15432/commandcenter\n"},
+		{[]string{"redis", "db.internal", "6379", pw}, "redis://:p%40ss%3Aw%2Frd%22%5Cx%2042@db.internal:6379/0\n"},
+		{[]string{"redis", "redis", "6379", ""}, "redis://redis:6379/0\n"},
+	}
+	for _, tt := range tests {
+		stdout, stderr, err := s.run(env, append([]string{"url"}, tt.args...)...)
+		if err != nil || stderr != "" {
+			t.Fatalf("url %q = %v, stderr %q", tt.args, err, stderr)
+		}
+		if diff := cmp.Diff(tt.want, stdout); diff != "" {
+			t.Errorf("url %q mismatch (-want +got):\n%s", tt.args, diff)
+		}
+	}
 }

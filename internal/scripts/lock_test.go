@@ -1,0 +1,182 @@
+package scripts
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// The one-instance lock, as the launchers take it in the service
+// containers: these tests run two launchers on one run directory, as two
+// containers on one volume do.
+
+// startServer runs `commandcenter-run web COMMAND` in its own process
+// group and waits for its first output line in the log.
+func (s *sandbox) startServer(command string) *exec.Cmd {
+	s.t.Helper()
+	cmd := s.command(nil, "run", "web", "sh", "-c", "echo ready; "+command)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	s.waitForLog("web", "ready")
+	return cmd
+}
+
+func exitCode(err error) int {
+	if exit, ok := err.(*exec.ExitError); ok {
+		return exit.ExitCode()
+	}
+	if err == nil {
+		return 0
+	}
+	return -1
+}
+
+func TestRunRefusesASecondInstance(t *testing.T) {
+	s := newSandbox(t)
+	s.startServer("sleep 30")
+	begin := time.Now()
+	_, stderr, err := s.run([]string{"COMMANDCENTER_PROJECT=shop"}, "run", "web", "echo", "second")
+	if exitCode(err) != 75 {
+		t.Fatalf("second instance exited with %v, want 75", err)
+	}
+	want := regexp.MustCompile(`^project "shop": web is already running \(started 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ\), in another Dagger session or with other settings in this one; stop it there, or use another --project\n$`)
+	if !want.MatchString(stderr) {
+		t.Errorf("stderr = %q, want it to match %s", stderr, want)
+	}
+	if took := time.Since(begin); took > 6*time.Second {
+		t.Errorf("the refusal took %s, want about 3 s", took)
+	}
+	if log := s.read("logs/web.log"); strings.Contains(log, "second") {
+		t.Errorf("log = %q: the refused instance ran its command", log)
+	}
+}
+
+func TestRunLockIsFreedByAKill(t *testing.T) {
+	s := newSandbox(t)
+	first := s.startServer("sleep 30")
+	if err := syscall.Kill(-first.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	if _, stderr, err := s.run(nil, "run", "web", "echo", "after-kill"); err != nil {
+		t.Fatalf("start after a kill = %v, %q; want it to run", err, stderr)
+	}
+	s.waitForLog("web", "after-kill")
+}
+
+func TestRunRecordsItsStart(t *testing.T) {
+	s := newSandbox(t)
+	if _, _, err := s.run(nil, "run", "web", "true"); err != nil {
+		t.Fatal(err)
+	}
+	record := s.read("logs/web.run")
+	if !regexp.MustCompile(`(?m)^started=20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ\naddress=[0-9.]*\n$`).MatchString(record) {
+		t.Errorf("web.run = %q, want started= and address= lines", record)
+	}
+	info, err := os.Stat(filepath.Join(s.logs, "web.log"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("web.log: %v, %v; want mode 0600 (umask 077)", info, err)
+	}
+}
+
+func TestProbeFindsTheRunningInstance(t *testing.T) {
+	s := newSandbox(t)
+	_, stderr, err := s.run(nil, "probe", "web", "true")
+	if exitCode(err) != 3 || stderr != "not running (never started in this project)\n" {
+		t.Errorf("probe before any start = %v, %q; want exit 3, not running", err, stderr)
+	}
+	s.startServer("sleep 30")
+	s.write(filepath.Join(s.logs, "web.run"), "started=2026-11-27T10:00:00Z\naddress=10.87.0.9\n", 0o600)
+	stdout, stderr, err := s.run(nil, "probe", "web", "sh", "-c", `echo "$HOST"`)
+	if err != nil || stdout != "10.87.0.9\n" {
+		t.Errorf("probe of a running instance = %v, %q, %q; want HOST=10.87.0.9", err, stdout, stderr)
+	}
+}
+
+func TestProbeReportsAStoppedInstance(t *testing.T) {
+	s := newSandbox(t)
+	if _, _, err := s.run(nil, "run", "web", "true"); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := s.run(nil, "probe", "web", "true")
+	if exitCode(err) != 3 || !regexp.MustCompile(`^not running \(last started 20\d\d-`).MatchString(stderr) {
+		t.Errorf("probe after the instance ended = %v, %q; want exit 3, not running, last started", err, stderr)
+	}
+}
+
+func TestProbesDoNotBlockAStart(t *testing.T) {
+	s := newSandbox(t)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_, _, _ = s.run(nil, "probe", "web", "true")
+			}
+		}
+	}()
+	for range 5 {
+		if _, stderr, err := s.run(nil, "run", "web", "true"); err != nil {
+			t.Errorf("start while probes run = %v, %q; want it to run", err, stderr)
+		}
+	}
+	close(stop)
+	<-done
+}
+
+func TestResetEmptiesDirectoriesButNotWhileRunning(t *testing.T) {
+	s := newSandbox(t)
+	data := filepath.Join(s.dir, "data")
+	if err := os.MkdirAll(filepath.Join(data, "base"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s.write(filepath.Join(data, "PG_VERSION"), "16\n", 0o600)
+	server := s.startServer("sleep 30")
+	_, stderr, err := s.run(nil, "reset", "web", data, s.logs)
+	if exitCode(err) != 75 || !strings.Contains(stderr, "web is already running") {
+		t.Fatalf("reset while running = %v, %q; want exit 75, already running", err, stderr)
+	}
+	if s.read("data/PG_VERSION") != "16\n" {
+		t.Fatal("a refused reset changed the data")
+	}
+	_ = syscall.Kill(-server.Process.Pid, syscall.SIGKILL)
+	_ = server.Wait()
+	if _, stderr, err := s.run(nil, "reset", "web", data, s.logs); err != nil {
+		t.Fatalf("reset = %v, %q", err, stderr)
+	}
+	for dir, want := range map[string][]string{data: nil, s.logs: {"web.lock"}} {
+		if diff := cmp.Diff(want, names(t, dir)); diff != "" {
+			t.Errorf("%s after reset (-want +got):\n%s", dir, diff)
+		}
+	}
+}
+
+func names(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
