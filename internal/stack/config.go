@@ -29,6 +29,9 @@ type Config struct {
 	// APIURL is where a browser on the host reaches the backend; empty means
 	// http://localhost:<backend port>.
 	APIURL string
+	// PostgresMajor is the major version of Images.Postgres, which the module
+	// reads from the image (see PostgresMajor); it names the data volume.
+	PostgresMajor string
 }
 
 // Images are the image references of the services.
@@ -197,4 +200,13 @@ func (c Config) PublicAPIURL() string {
 		return c.APIURL
 	}
 	return fmt.Sprintf("http://localhost:%d", c.Ports[Backend])
+}
+
+// ValidateHost checks the host of a URL the module builds for host tools.
+func ValidateHost(host string) error {
+	u, err := url.Parse("//" + host)
+	if host == "" || err != nil || u.Host != host || u.Port() != "" || u.User != nil {
+		return fmt.Errorf("--host %q is not a host name or address, such as localhost, db.internal or 192.0.2.10", host)
+	}
+	return nil
 }

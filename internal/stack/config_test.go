@@ -130,3 +130,16 @@ func TestPublicAPIURL(t *testing.T) {
 		t.Errorf("PublicAPIURL() with --api-url = %q, want %q", got, want)
 	}
 }
+
+func TestValidateHost(t *testing.T) {
+	for _, host := range []string{"localhost", "db.internal", "192.0.2.10", "[::1]"} {
+		if err := ValidateHost(host); err != nil {
+			t.Errorf("ValidateHost(%q) = %v, want nil", host, err)
+		}
+	}
+	for _, host := range []string{"", "a b", "db/x", "user@db", "db:5432", "db?x"} {
+		if err := ValidateHost(host); err == nil || !strings.Contains(err.Error(), "--host") {
+			t.Errorf("ValidateHost(%q) = %v, want an error naming --host", host, err)
+		}
+	}
+}

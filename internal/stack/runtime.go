@@ -15,6 +15,8 @@ const (
 	SecretDir = "/run/secrets"
 	// GeneratedDBDir holds the generated database password, on a per-project volume.
 	GeneratedDBDir = "/var/lib/commandcenter-db"
+	// GeneratedRedisDir holds the generated Redis password, on a per-project volume.
+	GeneratedRedisDir = "/var/lib/commandcenter-redis"
 	// StateDir is the backend's persistent directory, on a per-project volume;
 	// it holds the generated secret key.
 	StateDir = "/var/lib/commandcenter"
@@ -40,12 +42,12 @@ func Script(name string) string {
 // SecretFiles says where each secret is read from inside the containers, and
 // which ones the services generate on first start.
 type SecretFiles struct {
-	DBPassword         string
-	GenerateDBPassword bool
-	// RedisPassword is empty when Redis runs without a password.
-	RedisPassword     string
-	SecretKey         string
-	GenerateSecretKey bool
+	DBPassword            string
+	GenerateDBPassword    bool
+	RedisPassword         string
+	GenerateRedisPassword bool
+	SecretKey             string
+	GenerateSecretKey     bool
 }
 
 // EnvVar is one environment variable of a service container. Values are
@@ -116,12 +118,12 @@ func (c Config) Env(s Service, secrets SecretFiles) []EnvVar {
 	switch s {
 	case Postgres:
 		env = append(env, EnvVar{"PGDATA", PGData}, EnvVar{"POSTGRES_USER", DBUser},
-			EnvVar{"POSTGRES_DB", DBName}, EnvVar{"POSTGRES_PASSWORD_FILE", secrets.DBPassword})
-		if secrets.GenerateDBPassword {
-			env = append(env, EnvVar{"COMMANDCENTER_GENERATE_DB_PASSWORD", "1"})
-		}
+			EnvVar{"POSTGRES_DB", DBName}, EnvVar{"POSTGRES_PASSWORD_FILE", secrets.DBPassword},
+			EnvVar{"COMMANDCENTER_PG_MAJOR", c.PostgresMajor}, EnvVar{"COMMANDCENTER_PG_IMAGE", c.Images.Postgres})
+		env = appendIf(env, secrets.GenerateDBPassword, "COMMANDCENTER_GENERATE_DB_PASSWORD")
 	case Redis:
-		env = appendIfSet(env, "REDIS_PASSWORD_FILE", secrets.RedisPassword)
+		env = append(env, EnvVar{"REDIS_PASSWORD_FILE", secrets.RedisPassword})
+		env = appendIf(env, secrets.GenerateRedisPassword, "COMMANDCENTER_GENERATE_REDIS_PASSWORD")
 	case Backend:
 		env = append(env, c.backendEnv(secrets)...)
 	case Frontend:
@@ -139,18 +141,17 @@ func (c Config) backendEnv(secrets SecretFiles) []EnvVar {
 		{"DB_HOST", string(Postgres)}, {"DB_PORT", strconv.Itoa(InternalPort(Postgres))},
 		{"DB_USER", DBUser}, {"DB_NAME", DBName}, {"DB_PASSWORD_FILE", secrets.DBPassword},
 		{"REDIS_HOST", string(Redis)}, {"REDIS_PORT", strconv.Itoa(InternalPort(Redis))},
+		{"REDIS_PASSWORD_FILE", secrets.RedisPassword},
+		{"SECRET_KEY_FILE", secrets.SecretKey}, {"COMMANDCENTER_STATE_DIR", StateDir},
 	}
-	env = appendIfSet(env, "REDIS_PASSWORD_FILE", secrets.RedisPassword)
-	env = append(env, EnvVar{"SECRET_KEY_FILE", secrets.SecretKey}, EnvVar{"COMMANDCENTER_STATE_DIR", StateDir})
-	if secrets.GenerateSecretKey {
-		env = append(env, EnvVar{"COMMANDCENTER_GENERATE_SECRET_KEY", "1"})
-	}
+	env = appendIf(env, secrets.GenerateSecretKey, "COMMANDCENTER_GENERATE_SECRET_KEY")
 	return append(env, EnvVar{"PYTHONUNBUFFERED", "1"}, EnvVar{"PYTHONDONTWRITEBYTECODE", "1"})
 }
 
-func appendIfSet(env []EnvVar, name, value string) []EnvVar {
-	if value == "" {
+// appendIf adds the flag variable name=1 when cond holds.
+func appendIf(env []EnvVar, cond bool, name string) []EnvVar {
+	if !cond {
 		return env
 	}
-	return append(env, EnvVar{name, value})
+	return append(env, EnvVar{name, "1"})
 }

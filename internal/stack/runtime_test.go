@@ -16,10 +16,12 @@ var givenSecrets = SecretFiles{
 }
 
 var generatedSecrets = SecretFiles{
-	DBPassword:         GeneratedDBDir + "/db-password",
-	GenerateDBPassword: true,
-	SecretKey:          StateDir + "/secret-key",
-	GenerateSecretKey:  true,
+	DBPassword:            GeneratedDBDir + "/db-password",
+	GenerateDBPassword:    true,
+	RedisPassword:         GeneratedRedisDir + "/redis-password",
+	GenerateRedisPassword: true,
+	SecretKey:             StateDir + "/secret-key",
+	GenerateSecretKey:     true,
 }
 
 func TestCommand(t *testing.T) {
@@ -102,6 +104,16 @@ func TestEnv(t *testing.T) {
 	if diff := cmp.Diff(want, c.Env(Frontend, givenSecrets)); diff != "" {
 		t.Errorf("Env(frontend) mismatch (-want +got):\n%s", diff)
 	}
+	c.PostgresMajor = "16"
+	want = []EnvVar{
+		{"COMMANDCENTER_PROJECT", "commandcenter"}, {"COMMANDCENTER_LOG_DIR", "/var/log/commandcenter"},
+		{"PGDATA", "/var/lib/postgresql/data"}, {"POSTGRES_USER", "commandcenter"}, {"POSTGRES_DB", "commandcenter"},
+		{"POSTGRES_PASSWORD_FILE", "/run/secrets/db-password"},
+		{"COMMANDCENTER_PG_MAJOR", "16"}, {"COMMANDCENTER_PG_IMAGE", "postgres:16-alpine"},
+	}
+	if diff := cmp.Diff(want, c.Env(Postgres, givenSecrets)); diff != "" {
+		t.Errorf("Env(postgres) mismatch (-want +got):\n%s", diff)
+	}
 }
 
 func TestEnvMarksGeneratedSecrets(t *testing.T) {
@@ -114,13 +126,21 @@ func TestEnvMarksGeneratedSecrets(t *testing.T) {
 	if !contains(backend, EnvVar{"COMMANDCENTER_GENERATE_SECRET_KEY", "1"}) {
 		t.Errorf("Env(backend) = %v, want COMMANDCENTER_GENERATE_SECRET_KEY=1", backend)
 	}
-	for _, e := range append(c.Env(Redis, generatedSecrets), backend...) {
-		if e.Name == "REDIS_PASSWORD_FILE" {
-			t.Errorf("REDIS_PASSWORD_FILE = %q without a Redis password, want it unset", e.Value)
+	redis := c.Env(Redis, generatedSecrets)
+	if !contains(redis, EnvVar{"COMMANDCENTER_GENERATE_REDIS_PASSWORD", "1"}) {
+		t.Errorf("Env(redis) = %v, want COMMANDCENTER_GENERATE_REDIS_PASSWORD=1: Redis is never left without a password", redis)
+	}
+	for _, env := range [][]EnvVar{redis, backend} {
+		if !contains(env, EnvVar{"REDIS_PASSWORD_FILE", GeneratedRedisDir + "/redis-password"}) {
+			t.Errorf("env %v, want REDIS_PASSWORD_FILE naming the generated password", env)
 		}
 	}
-	if contains(c.Env(Postgres, givenSecrets), EnvVar{"COMMANDCENTER_GENERATE_DB_PASSWORD", "1"}) {
-		t.Error("Env(postgres) asks to generate a password although one was given")
+	for _, s := range Services {
+		for _, e := range c.Env(s, givenSecrets) {
+			if strings.HasPrefix(e.Name, "COMMANDCENTER_GENERATE_") {
+				t.Errorf("Env(%s) has %s although every secret was given", s, e.Name)
+			}
+		}
 	}
 }
 
@@ -137,7 +157,7 @@ func TestEnvCarriesNoSecret(t *testing.T) {
 	for _, secrets := range []SecretFiles{givenSecrets, generatedSecrets} {
 		for _, s := range Logged {
 			for _, e := range c.Env(s, secrets) {
-				if !secretish.MatchString(e.Name) || allowedURLs[e.Name] || e.Name == "COMMANDCENTER_GENERATE_DB_PASSWORD" || e.Name == "COMMANDCENTER_GENERATE_SECRET_KEY" {
+				if !secretish.MatchString(e.Name) || allowedURLs[e.Name] || strings.HasPrefix(e.Name, "COMMANDCENTER_GENERATE_") {
 					continue
 				}
 				if !strings.HasSuffix(e.Name, "_FILE") || !path.IsAbs(e.Value) {

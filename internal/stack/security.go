@@ -43,10 +43,12 @@ type Given struct {
 // given secret, or the file a service generates on its project's volume.
 func (g Given) SecretFiles() SecretFiles {
 	f := SecretFiles{
-		DBPassword:         GeneratedDBDir + "/db-password",
-		GenerateDBPassword: !g.DBPassword,
-		SecretKey:          StateDir + "/secret-key",
-		GenerateSecretKey:  !g.SecretKey,
+		DBPassword:            GeneratedDBDir + "/db-password",
+		GenerateDBPassword:    !g.DBPassword,
+		RedisPassword:         GeneratedRedisDir + "/redis-password",
+		GenerateRedisPassword: !g.RedisPassword,
+		SecretKey:             StateDir + "/secret-key",
+		GenerateSecretKey:     !g.SecretKey,
 	}
 	if g.DBPassword {
 		f.DBPassword = SecretPath("db-password")

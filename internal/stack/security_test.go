@@ -38,6 +38,7 @@ func TestSecretFiles(t *testing.T) {
 	}{
 		{"none given", Given{}, SecretFiles{
 			DBPassword: "/var/lib/commandcenter-db/db-password", GenerateDBPassword: true,
+			RedisPassword: "/var/lib/commandcenter-redis/redis-password", GenerateRedisPassword: true,
 			SecretKey: "/var/lib/commandcenter/secret-key", GenerateSecretKey: true,
 		}},
 		{"all given", Given{DBPassword: true, RedisPassword: true, SecretKey: true}, SecretFiles{
@@ -45,8 +46,9 @@ func TestSecretFiles(t *testing.T) {
 			SecretKey: "/run/secrets/secret-key",
 		}},
 		{"only the database password", Given{DBPassword: true}, SecretFiles{
-			DBPassword: "/run/secrets/db-password",
-			SecretKey:  "/var/lib/commandcenter/secret-key", GenerateSecretKey: true,
+			DBPassword:    "/run/secrets/db-password",
+			RedisPassword: "/var/lib/commandcenter-redis/redis-password", GenerateRedisPassword: true,
+			SecretKey: "/var/lib/commandcenter/secret-key", GenerateSecretKey: true,
 		}},
 	}
 	for _, tt := range tests {

@@ -111,3 +111,16 @@ func dependsOn(s, target Service) bool {
 	}
 	return false
 }
+
+// Needs returns the app services that must run for s to start, in start
+// order: s's dependencies, direct or not, and s itself. The proxy needs all
+// four.
+func Needs(s Service) []Service {
+	var out []Service
+	for _, candidate := range Services {
+		if candidate == s || s == Proxy || dependsOn(s, candidate) {
+			out = append(out, candidate)
+		}
+	}
+	return out
+}

@@ -86,3 +86,18 @@ func TestInternalPortsAreDistinct(t *testing.T) {
 		seen[p] = s
 	}
 }
+
+func TestNeeds(t *testing.T) {
+	tests := map[Service][]Service{
+		Postgres: {Postgres},
+		Redis:    {Redis},
+		Backend:  {Postgres, Redis, Backend},
+		Frontend: {Postgres, Redis, Backend, Frontend},
+		Proxy:    {Postgres, Redis, Backend, Frontend},
+	}
+	for s, want := range tests {
+		if diff := cmp.Diff(want, Needs(s)); diff != "" {
+			t.Errorf("Needs(%s) mismatch (-want +got):\n%s", s, diff)
+		}
+	}
+}

@@ -1,16 +1,28 @@
 package stack
 
-import "strings"
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
 
 // Volume names a cache volume of one project: commandcenter-<project>-<parts...>.
 func Volume(project string, parts ...string) string {
 	return strings.Join(append([]string{"commandcenter", project}, parts...), "-")
 }
 
+// PGDataVolume names a project's PostgreSQL data volume for one major
+// version: a new major starts on its own volume instead of failing on files
+// that another major wrote, and commandcenter-postgres refuses to start it
+// empty while the project's database lives on another major's volume.
+func PGDataVolume(project, major string) string {
+	return Volume(project, "pgdata", major)
+}
+
 // ImageMajor returns the major version in an image reference's tag
-// ("16" for postgres:16-alpine), or "custom" when the tag does not start
-// with one. Data volumes carry it in their name, so a new major version
-// starts on a fresh volume instead of failing on files it cannot read.
+// ("7" for redis:7-alpine), or "custom" when the tag does not start
+// with one. Redis data volumes carry it in their name.
 func ImageMajor(ref string) string {
 	if at := strings.Index(ref, "@"); at >= 0 {
 		ref = ref[:at]
@@ -29,4 +41,26 @@ func ImageMajor(ref string) string {
 		return "custom"
 	}
 	return tag[:end]
+}
+
+var (
+	pgMajorValue   = regexp.MustCompile(`^([1-9][0-9]*|9\.[0-9])$`)
+	postgresSemver = regexp.MustCompile(`\(PostgreSQL\) ([0-9]+)(\.[0-9]+)?`)
+)
+
+// PostgresMajor is the major version of a postgres image: its PG_MAJOR
+// variable, as the official images set it, or else what `postgres --version`
+// printed ("postgres (PostgreSQL) 16.4" is 16, "... 9.6.24" is 9.6).
+func PostgresMajor(pgMajor, versionOutput string) (string, error) {
+	if pgMajorValue.MatchString(pgMajor) {
+		return pgMajor, nil
+	}
+	m := postgresSemver.FindStringSubmatch(versionOutput)
+	if m == nil {
+		return "", fmt.Errorf("cannot tell the PostgreSQL version: the image sets no PG_MAJOR and `postgres --version` printed %q", Summary(versionOutput))
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 10 && m[2] != "" {
+		return m[1] + m[2], nil
+	}
+	return m[1], nil
 }

@@ -1,0 +1,53 @@
+package stack
+
+import (
+	"fmt"
+	"time"
+)
+
+// Exit codes of the launch scripts that no retry can change.
+const (
+	// ExitAlreadyRunning: another instance of the project's service holds
+	// its lock (see internal/scripts/lock.sh).
+	ExitAlreadyRunning = 75
+	// ExitMajorMismatch: the project's database is a cluster of another
+	// PostgreSQL major than the image's (see internal/scripts/postgres.sh).
+	ExitMajorMismatch = 76
+	// ExitNotRunning: a probe found no running instance of the service.
+	ExitNotRunning = 3
+)
+
+// Permanent says whether a launch script's exit code means that starting
+// the service again cannot succeed: a held lock or a major mismatch, or a
+// command that cannot be run at all (126, 127).
+func Permanent(exitCode int) bool {
+	switch exitCode {
+	case ExitAlreadyRunning, ExitMajorMismatch, 126, 127:
+		return true
+	}
+	return false
+}
+
+// StartPeriod is how long a service may take to pass its first health
+// check. It is sized for an honest slow start on a loaded engine: initdb
+// with several projects starting at once, a large app's first imports. The
+// check still runs every 100 ms, so a fast start is seen as fast; a start
+// that takes longer is a hang, and is not retried.
+func StartPeriod(s Service) time.Duration {
+	if s == Postgres {
+		return 5 * time.Minute
+	}
+	return 3 * time.Minute
+}
+
+// ConfirmReset checks that a reset of project was confirmed, with yes or
+// with the project's name repeated.
+func ConfirmReset(project string, yes bool, confirm string) error {
+	if yes || confirm == project {
+		return nil
+	}
+	if confirm != "" {
+		return fmt.Errorf("--confirm %q is not the project's name %q: nothing was deleted", confirm, project)
+	}
+	return fmt.Errorf("reset deletes project %q's database, Redis data, generated secrets, backend state and logs: confirm with --yes or --confirm %s; nothing was deleted", project, project)
+}

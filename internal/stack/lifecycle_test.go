@@ -1,0 +1,53 @@
+package stack
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPermanent(t *testing.T) {
+	for code, want := range map[int]bool{
+		ExitAlreadyRunning: true, ExitMajorMismatch: true, 126: true, 127: true,
+		0: false, 1: false, 2: false, 137: false, 143: false,
+	} {
+		if got := Permanent(code); got != want {
+			t.Errorf("Permanent(%d) = %v, want %v", code, got, want)
+		}
+	}
+}
+
+func TestStartPeriod(t *testing.T) {
+	// Eight fresh projects at once on 2 cores took over 60 s to initdb.
+	for _, s := range Services {
+		if p := StartPeriod(s); p < 2*time.Minute || p > 5*time.Minute {
+			t.Errorf("StartPeriod(%s) = %s, want 2-5 minutes: room for a loaded engine, yet a bounded hang", s, p)
+		}
+	}
+	if StartPeriod(Postgres) <= StartPeriod(Backend) {
+		t.Errorf("StartPeriod(postgres) = %s, want more than the backend's %s: initdb is the slowest first start", StartPeriod(Postgres), StartPeriod(Backend))
+	}
+}
+
+func TestConfirmReset(t *testing.T) {
+	tests := []struct {
+		yes     bool
+		confirm string
+		want    string // "" for no error
+	}{
+		{true, "", ""},
+		{false, "shop", ""},
+		{true, "other", ""},
+		{false, "", "confirm with --yes or --confirm shop; nothing was deleted"},
+		{false, "shp", `--confirm "shp" is not the project's name "shop": nothing was deleted`},
+	}
+	for _, tt := range tests {
+		err := ConfirmReset("shop", tt.yes, tt.confirm)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("ConfirmReset(yes=%v, %q) = %v, want nil", tt.yes, tt.confirm, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("ConfirmReset(yes=%v, %q) = %v, want an error containing %q", tt.yes, tt.confirm, err, tt.want)
+		}
+	}
+}
