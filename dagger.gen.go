@@ -309,6 +309,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return (*Commandcenter).Backend(&parent, ctx)
+		case "Backup":
+			var parent Commandcenter
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*Commandcenter).Backup(&parent, ctx)
 		case "Container":
 			var parent Commandcenter
 			err = json.Unmarshal(parentJSON, &parent)
@@ -323,6 +330,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Commandcenter).Container(&parent, ctx, service)
+		case "DatabaseURL":
+			var parent Commandcenter
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var host string
+			if inputArgs["host"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["host"]), &host)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg host", err))
+				}
+			}
+			return (*Commandcenter).DatabaseURL(&parent, ctx, host)
 		case "Frontend":
 			var parent Commandcenter
 			err = json.Unmarshal(parentJSON, &parent)
@@ -364,14 +385,49 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return (*Commandcenter).Postgres(&parent), nil
+			return (*Commandcenter).Postgres(&parent, ctx)
 		case "Redis":
 			var parent Commandcenter
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return (*Commandcenter).Redis(&parent), nil
+			return (*Commandcenter).Redis(&parent, ctx)
+		case "RedisURL":
+			var parent Commandcenter
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var host string
+			if inputArgs["host"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["host"]), &host)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg host", err))
+				}
+			}
+			return (*Commandcenter).RedisURL(&parent, ctx, host)
+		case "Reset":
+			var parent Commandcenter
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var yes bool
+			if inputArgs["yes"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["yes"]), &yes)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg yes", err))
+				}
+			}
+			var confirm string
+			if inputArgs["confirm"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["confirm"]), &confirm)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg confirm", err))
+				}
+			}
+			return (*Commandcenter).Reset(&parent, ctx, yes, confirm)
 		case "Restart":
 			var parent Commandcenter
 			err = json.Unmarshal(parentJSON, &parent)
@@ -386,6 +442,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Commandcenter).Restart(&parent, ctx, service)
+		case "Restore":
+			var parent Commandcenter
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var dump *dagger.File
+			if inputArgs["dump"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dump"]), &dump)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dump", err))
+				}
+			}
+			return (*Commandcenter).Restore(&parent, ctx, dump)
 		case "Stack":
 			var parent Commandcenter
 			err = json.Unmarshal(parentJSON, &parent)

@@ -17,14 +17,16 @@ import (
 // a busy engine to start the probe's container.
 const probeTimeout = 60 * time.Second
 
-// Probe each service from a fresh container and report its status, latency and message, one line per service.
+// Probe each service of the project, wherever it runs, and report its status, latency and message, one line per service.
 //
 // postgres must answer SELECT 1 with the password, redis PING, the backend
 // GET /health with a 2xx status and the frontend GET / with a status below
-// 500. Probes reach each service by its host name without binding it, so a
-// stopped service is reported unhealthy, never started. A probe waits at most
-// 5 s for its service and 60 s in all; latency is the probe's round trip,
-// its container's start included.
+// 400. A probe finds the running instance through the lock and address it
+// records on the project's volume, so it also reports a stack that another
+// engine session runs, and it never starts a stopped service: that one is
+// reported "not running". A probe waits at most 5 s for its service and
+// 60 s in all; latency is the probe's round trip, its container's start
+// included.
 //
 // +cache="never"
 func (m *Commandcenter) Health(ctx context.Context) (string, error) {
@@ -38,43 +40,33 @@ func (m *Commandcenter) Health(ctx context.Context) (string, error) {
 }
 
 func (m *Commandcenter) probe(ctx context.Context, s stack.Service) stack.Probe {
-	p := stack.Probe{Service: s}
-	svc, err := m.service(ctx, s)
-	if err != nil {
-		p.Message = stack.Summary(err.Error())
-		return p
-	}
-	host, err := svc.Hostname(ctx)
-	if err != nil {
-		p.Message = stack.Summary(err.Error())
-		return p
-	}
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	start := time.Now()
 	out, err := m.prober(s).
-		WithEnvVariable("HOST", host).
 		WithEnvVariable("COMMANDCENTER_PROBE_AT", start.Format(time.RFC3339Nano)).
-		WithExec([]string{"sh", "-c", probeScripts[s]}).
+		WithExec([]string{stack.Script("probe"), string(s), "sh", "-c", probeScripts[s]}).
 		Stdout(ctx)
-	p.Latency = time.Since(start)
-	p.Healthy = err == nil
-	p.Message = probeMessage(ctx, out, err)
-	return p
+	return stack.Probe{
+		Service: s,
+		Healthy: err == nil,
+		Latency: time.Since(start),
+		Message: probeMessage(ctx, out, err),
+	}
 }
 
 // prober is the container a probe runs in: the service's own image and
-// user, with the secret the probe needs.
+// user, its run volume, and the secret the probe needs.
 func (m *Commandcenter) prober(s stack.Service) *dagger.Container {
 	user := stack.User(s)
-	c := dag.Container().From(m.image(s)).WithUser(user)
+	c := m.reader(s).With(withScripts("lock", "probe"))
 	switch s {
 	case stack.Postgres:
 		return c.With(m.withDBPassword(user, user)).
 			WithEnvVariable("PASSWORD_FILE", m.secretFiles().DBPassword).
 			WithEnvVariable("PGCONNECT_TIMEOUT", "5")
 	case stack.Redis:
-		return c.With(m.withRedisPassword(user)).
+		return c.With(m.withRedisPassword(user, user)).
 			WithEnvVariable("REDIS_PASSWORD_FILE", m.secretFiles().RedisPassword)
 	}
 	return c
@@ -102,7 +94,7 @@ var probeScripts = map[stack.Service]string{
 out=$(psql -h "$HOST" -p 5432 -U ` + stack.DBUser + ` -d ` + stack.DBName + ` -tAc 'SELECT 1' 2>&1) || { echo "$out" >&2; exit 1; }
 [ "$out" = 1 ] || { echo "SELECT 1 returned $out" >&2; exit 1; }
 echo "SELECT 1 answered"`,
-	stack.Redis: `if [ -n "$REDIS_PASSWORD_FILE" ]; then REDISCLI_AUTH=$(cat "$REDIS_PASSWORD_FILE"); export REDISCLI_AUTH; fi
+	stack.Redis: `REDISCLI_AUTH=$(cat "$REDIS_PASSWORD_FILE") && export REDISCLI_AUTH &&
 out=$(timeout 5 redis-cli -h "$HOST" -p 6379 ping 2>&1) || { echo "$out" >&2; exit 1; }
 [ "$out" = PONG ] || { echo "PING returned $out" >&2; exit 1; }
 echo "PING answered PONG"`,
@@ -115,7 +107,7 @@ except Exception as e:
 print("GET /health answered %d" % r.status)'`,
 	stack.Frontend: `exec node -e '
 const req = require("http").get("http://" + process.env.HOST + ":3000/", r => {
-  console.log("GET / answered " + r.statusCode); process.exit(r.statusCode < 500 ? 0 : 1)
+  console.log("GET / answered " + r.statusCode); process.exit(r.statusCode < 400 ? 0 : 1)
 });
 req.setTimeout(5000, () => req.destroy(new Error("no answer within 5s")));
 req.on("error", e => { console.error("GET /: " + e.message); process.exit(1) })'`,

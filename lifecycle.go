@@ -18,29 +18,42 @@ const stopGrace = 10 * time.Second
 // Start every service and return once all are healthy: postgres and redis in parallel, then the backend, then the frontend.
 //
 // Containers are built first; transient failures (an image pull, a server
-// that exits or answers late) are retried with exponential backoff. The
-// services keep running until Stop or the end of the engine session, so
-// chain what comes next: `dagger call start health`.
+// that exits) are retried with exponential backoff. The services keep
+// running until Stop or the end of the engine session, so chain what comes
+// next: `dagger call start health`. A service of the project that already
+// runs elsewhere (another session, or other settings) fails the start at
+// once: one instance of a project's service runs at a time.
 //
 // +cache="never"
 func (m *Commandcenter) Start(ctx context.Context) (*Commandcenter, error) {
-	containers, err := m.containers(ctx, stack.Services)
+	if _, err := m.startServices(ctx, stack.Services); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// startServices builds the given app services, each once and in parallel,
+// then starts them level by level, with retry. It returns their containers,
+// and those of the services they bind, for binding more.
+func (m *Commandcenter) startServices(ctx context.Context, services []stack.Service) (map[stack.Service]*dagger.Container, error) {
+	containers, err := m.containers(ctx, services)
 	if err != nil {
 		return nil, err
 	}
-	if err := inParallel(stack.Services, func(s stack.Service) error {
+	if err := inParallel(services, func(s stack.Service) error {
 		return m.build(ctx, s, containers[s])
 	}); err != nil {
 		return nil, err
 	}
 	for _, level := range stack.Levels() {
+		level = slices.DeleteFunc(slices.Clone(level), func(s stack.Service) bool { return !slices.Contains(services, s) })
 		if err := inParallel(level, func(s stack.Service) error {
 			return m.start(ctx, s, containers[s].AsService())
 		}); err != nil {
 			return nil, err
 		}
 	}
-	return m, nil
+	return containers, nil
 }
 
 // Stop the stack gracefully: the proxy, the frontend, the backend, then postgres and redis.
@@ -95,18 +108,16 @@ func (m *Commandcenter) Restart(
 	return m, nil
 }
 
-// containers builds the definitions of the given services, each once, failing on bad input.
+// containers builds the definitions of the given services, and of those
+// they bind, each once, failing on bad input.
 func (m *Commandcenter) containers(ctx context.Context, services []stack.Service) (map[stack.Service]*dagger.Container, error) {
 	built := map[stack.Service]*dagger.Container{}
-	out := make(map[stack.Service]*dagger.Container, len(services))
 	for _, s := range services {
-		c, err := m.containerOnce(ctx, s, built)
-		if err != nil {
+		if _, err := m.containerOnce(ctx, s, built); err != nil {
 			return nil, err
 		}
-		out[s] = c
 	}
-	return out, nil
+	return built, nil
 }
 
 func stopInOrder(ctx context.Context, order []stack.Service, containers map[stack.Service]*dagger.Container) error {

@@ -38,14 +38,15 @@ func (m *Commandcenter) Logs(
 	if tail < 1 || tail > maxTail {
 		return "", fmt.Errorf("--tail %d is out of range: want 1-%d", tail, maxTail)
 	}
-	user := stack.User(s)
+	return m.readLog(ctx, s, tail)
+}
+
+// readLog returns the last n lines of service s's log.
+func (m *Commandcenter) readLog(ctx context.Context, s stack.Service, n int) (string, error) {
 	log := stack.LogDir + "/" + string(s) + ".log"
-	out, err := dag.Container().
-		From(m.image(s)).
-		WithUser(user).
-		With(withVolume(stack.LogDir, stack.Volume(m.Project, "logs", string(s)), user)).
+	out, err := m.reader(s).
 		WithEnvVariable("COMMANDCENTER_READ_AT", time.Now().Format(time.RFC3339Nano)).
-		WithExec([]string{"sh", "-c", `[ -s "$1" ] || exit 3; tail -n "$2" "$1"`, "sh", log, strconv.Itoa(tail)}).
+		WithExec([]string{"sh", "-c", `[ -s "$1" ] || exit 3; tail -n "$2" "$1"`, "sh", log, strconv.Itoa(n)}).
 		Stdout(ctx)
 	var execErr *dagger.ExecError
 	if errors.As(err, &execErr) && execErr.ExitCode == 3 {
@@ -55,4 +56,14 @@ func (m *Commandcenter) Logs(
 		return "", fmt.Errorf("read %s logs: %w", s, err)
 	}
 	return out, nil
+}
+
+// reader is a container of service s's image, as its user, with its run
+// volume: where the module reads what a service left there (its log, its
+// lock and record), in any session, without starting it.
+func (m *Commandcenter) reader(s stack.Service) *dagger.Container {
+	return dag.Container().
+		From(m.image(s)).
+		WithUser(stack.User(s)).
+		With(m.withRunVolume(s))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"dagger/commandcenter/internal/dagger"
 	"dagger/commandcenter/internal/retry"
@@ -33,6 +34,13 @@ import (
 // at once: a start of a running service returns immediately.
 const holds = 4
 
+// A failed start's error ends with the service's last log lines, read
+// within logTailTimeout.
+const (
+	startErrorLogLines = 20
+	logTailTimeout     = 30 * time.Second
+)
+
 func (m *Commandcenter) retryPolicy() retry.Policy {
 	base, _ := m.config().RetryDelay() // validated in New
 	return retry.Policy{
@@ -47,11 +55,7 @@ func (m *Commandcenter) retryPolicy() retry.Policy {
 func (m *Commandcenter) build(ctx context.Context, s stack.Service, c *dagger.Container) error {
 	err := m.retryPolicy().Do(ctx, func(ctx context.Context) error {
 		_, err := c.Sync(ctx)
-		var execErr *dagger.ExecError
-		if errors.As(err, &execErr) {
-			return retry.Permanent(err)
-		}
-		return err
+		return permanentIfExec(err)
 	})
 	if err != nil {
 		return fmt.Errorf("build %s: %w", s, withStderr(err))
@@ -59,18 +63,27 @@ func (m *Commandcenter) build(ctx context.Context, s stack.Service, c *dagger.Co
 	return nil
 }
 
-// start starts a service and waits for its health check, with retry.
+// permanentIfExec marks a command that exited non-zero as permanent: it
+// would fail the same way again.
+func permanentIfExec(err error) error {
+	var execErr *dagger.ExecError
+	if errors.As(err, &execErr) {
+		return retry.Permanent(err)
+	}
+	return err
+}
+
+// start starts a service and waits for its health check, with retry, then
+// takes its extra holds. A failure names the service, how long the start
+// took and the last lines of the service's log.
 func (m *Commandcenter) start(ctx context.Context, s stack.Service, svc *dagger.Service) error {
+	begin := time.Now()
 	err := m.retryPolicy().Do(ctx, func(ctx context.Context) error {
 		_, err := svc.Start(ctx)
-		var execErr *dagger.ExecError
-		if errors.As(err, &execErr) && (execErr.ExitCode == 126 || execErr.ExitCode == 127) {
-			return retry.Permanent(err)
-		}
-		return err
+		return classifyStart(s, err)
 	})
 	if err != nil {
-		return fmt.Errorf("start %s: %w", s, withStderr(err))
+		return m.startError(ctx, s, time.Since(begin), err)
 	}
 	extra := make([]error, holds-1)
 	var wg sync.WaitGroup
@@ -82,6 +95,52 @@ func (m *Commandcenter) start(ctx context.Context, s stack.Service, svc *dagger.
 		return fmt.Errorf("start %s: %w", s, withStderr(err))
 	}
 	return nil
+}
+
+// classifyStart marks what no new attempt can change: a lock held by
+// another instance, a PostgreSQL major mismatch, a command that cannot run,
+// and a service that never passed its health check in its start period.
+func classifyStart(s stack.Service, err error) error {
+	var execErr *dagger.ExecError
+	if !errors.As(err, &execErr) {
+		return err
+	}
+	switch {
+	case execErr.ExitCode == stack.ExitAlreadyRunning || execErr.ExitCode == stack.ExitMajorMismatch:
+		return retry.Permanent(&refusedError{stderr: strings.TrimSpace(execErr.Stderr), err: err})
+	case strings.Contains(err.Error(), "health check errored"):
+		return retry.Permanent(fmt.Errorf("not healthy within its start period of %s: %w", stack.StartPeriod(s), err))
+	case stack.Permanent(execErr.ExitCode):
+		return retry.Permanent(err)
+	}
+	return err
+}
+
+// refusedError is a start that a launch script refused, with its reason:
+// the reason alone is the message.
+type refusedError struct {
+	stderr string
+	err    error
+}
+
+func (e *refusedError) Error() string { return e.stderr }
+func (e *refusedError) Unwrap() error { return e.err }
+
+// startError explains a failed start: the service, the time it took, the
+// engine's error with the exec's stderr, and the service's last log lines,
+// which hold what a server printed before a failed health check.
+func (m *Commandcenter) startError(ctx context.Context, s stack.Service, took time.Duration, err error) error {
+	var refused *refusedError
+	if errors.As(err, &refused) {
+		return fmt.Errorf("start %s: %w", s, refused)
+	}
+	tailCtx, cancel := context.WithTimeout(ctx, logTailTimeout)
+	defer cancel()
+	logs := ""
+	if tail, terr := m.readLog(tailCtx, s, startErrorLogLines); terr == nil {
+		logs = fmt.Sprintf("\nlast lines of its log (dagger call logs --service %s):\n%s", s, strings.TrimRight(tail, "\n"))
+	}
+	return fmt.Errorf("start %s: gave up after %s: %w%s", s, took.Round(time.Second), withStderr(err), logs)
 }
 
 // withStderr adds the last lines an exec printed on stderr to its error,

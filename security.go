@@ -33,15 +33,6 @@ func withScripts(names ...string) dagger.WithContainerFunc {
 	}
 }
 
-// withVolume mounts a cache volume whose root belongs to owner. The engine
-// counts the owner as part of the volume's identity: every mount of one
-// volume must name the same owner, or it gets another, empty volume.
-func withVolume(path, name, owner string) dagger.WithContainerFunc {
-	return func(c *dagger.Container) *dagger.Container {
-		return c.WithMountedCache(path, dag.CacheVolume(name), dagger.ContainerWithMountedCacheOpts{Owner: owner})
-	}
-}
-
 // withSecret mounts secret at path, readable only by owner, when it is set.
 func withSecret(path string, secret *dagger.Secret, owner string) dagger.WithContainerFunc {
 	return func(c *dagger.Container) *dagger.Container {
@@ -69,31 +60,53 @@ func (m *Commandcenter) secretFiles() stack.SecretFiles {
 
 // withDBPassword gives a container the database password: the given secret,
 // or the volume on which postgres generates one. The volume belongs to the
-// postgres user, so dbSecretOwner must be that user (by name in the postgres
-// image, by uid:gid elsewhere; see postgresOwner).
-func (m *Commandcenter) withDBPassword(reader, dbSecretOwner string) dagger.WithContainerFunc {
+// postgres user, so owner must be that user (by name in the postgres image,
+// by uid:gid elsewhere; see generatedSecretOwners).
+func (m *Commandcenter) withDBPassword(reader, owner string) dagger.WithContainerFunc {
 	if m.DBPassword != nil {
 		return withSecret(m.secretFiles().DBPassword, m.DBPassword, reader)
 	}
-	return withVolume(stack.GeneratedDBDir, stack.Volume(m.Project, "db-secret"), dbSecretOwner)
+	return withVolume(stack.GeneratedDBDir, stack.Volume(m.Project, "db-secret"), owner)
 }
 
-// withRedisPassword gives a container the Redis password, if there is one.
-func (m *Commandcenter) withRedisPassword(reader string) dagger.WithContainerFunc {
-	return withSecret(m.secretFiles().RedisPassword, m.RedisPassword, reader)
+// withRedisPassword gives a container the Redis password: the given secret,
+// or the volume on which redis generates one, owned as for withDBPassword.
+func (m *Commandcenter) withRedisPassword(reader, owner string) dagger.WithContainerFunc {
+	if m.RedisPassword != nil {
+		return withSecret(m.secretFiles().RedisPassword, m.RedisPassword, reader)
+	}
+	return withVolume(stack.GeneratedRedisDir, stack.Volume(m.Project, "redis-secret"), owner)
 }
 
-// postgresOwner is the uid:gid of the postgres image's postgres user. Other
-// images mount the generated password's volume with it, since the name
-// "postgres" means nothing there.
-func (m *Commandcenter) postgresOwner(ctx context.Context) (string, error) {
+// generatedSecretOwners maps postgres and redis to the uid:gid of their
+// image's user, for the images that mount the volumes on which they
+// generate a password (a name like "postgres" means nothing elsewhere).
+// Only the volumes in use are looked up.
+func (m *Commandcenter) generatedSecretOwners(ctx context.Context) (map[stack.Service]string, error) {
+	owners := map[stack.Service]string{}
+	generated := map[stack.Service]bool{stack.Postgres: m.DBPassword == nil, stack.Redis: m.RedisPassword == nil}
+	for s, gen := range generated {
+		if !gen {
+			continue
+		}
+		owner, err := userID(ctx, m.image(s), stack.User(s))
+		if err != nil {
+			return nil, err
+		}
+		owners[s] = owner
+	}
+	return owners, nil
+}
+
+// userID is the uid:gid of user in image.
+func userID(ctx context.Context, image, user string) (string, error) {
 	out, err := dag.Container().
-		From(m.PostgresImage).
-		WithUser(stack.User(stack.Postgres)).
+		From(image).
+		WithUser(user).
 		WithExec([]string{"sh", "-c", `echo "$(id -u):$(id -g)"`}).
 		Stdout(ctx)
 	if err != nil {
-		return "", fmt.Errorf("find the postgres user of %s: %w", m.PostgresImage, err)
+		return "", fmt.Errorf("find the %s user of %s: %w", user, image, err)
 	}
 	return strings.TrimSpace(out), nil
 }

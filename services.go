@@ -8,59 +8,95 @@ import (
 	"dagger/commandcenter/internal/stack"
 )
 
-// healthCheck is how the engine waits for a service: its check runs every
-// 100ms; failures in the first 60s (initdb, package imports) do not count,
-// and three more after that fail the start.
-var healthCheck = dagger.ContainerWithDockerHealthcheckOpts{
-	StartPeriod:   "60s",
-	StartInterval: "100ms",
-	Interval:      "5s",
-	Timeout:       "5s",
-	Retries:       3,
+// healthCheck is how the engine waits for service s: its check runs every
+// 100ms; failures within the start period (initdb, package imports, a
+// loaded engine) do not count, and three more after that fail the start.
+func healthCheck(s stack.Service) dagger.ContainerWithDockerHealthcheckOpts {
+	return dagger.ContainerWithDockerHealthcheckOpts{
+		StartPeriod:   stack.StartPeriod(s).String(),
+		StartInterval: "100ms",
+		Interval:      "5s",
+		Timeout:       "5s",
+		Retries:       3,
+	}
 }
 
 // PostgreSQL server of the project, as the image's postgres user, with its data on the project's volume.
 //
 // Role and database are both "commandcenter". The password comes from
-// --db-password, or is generated on first start (see New).
+// --db-password, or is generated on first start (see New). It is started,
+// with retry, before it is returned, and runs until Stop or the end of the
+// session; only one instance of a project's postgres runs at a time, in any
+// session.
 //
 // +up
-func (m *Commandcenter) Postgres() *dagger.Service {
-	return m.postgresContainer().AsService()
+// +cache="session"
+func (m *Commandcenter) Postgres(ctx context.Context) (*dagger.Service, error) {
+	return m.serve(ctx, stack.Postgres)
 }
 
 // Redis server of the project, as the image's redis user, with /data on the project's volume.
 //
+// It requires a password: --redis-password, or one generated on first
+// start. Started with retry before it is returned, like Postgres.
+//
 // +up
-func (m *Commandcenter) Redis() *dagger.Service {
-	return m.redisContainer().AsService()
+// +cache="session"
+func (m *Commandcenter) Redis(ctx context.Context) (*dagger.Service, error) {
+	return m.serve(ctx, stack.Redis)
 }
 
 // Python backend, as the app user (uid 10001), bound to postgres and redis.
 //
-// It gets DATABASE_URL, REDIS_URL, SECRET_KEY and PROJECT_NAME, and serves on port 8000.
+// It gets DATABASE_URL, REDIS_URL, SECRET_KEY and PROJECT_NAME, and serves
+// on port 8000. It and what it binds are started with retry before it is
+// returned.
 //
 // +up
+// +cache="session"
 func (m *Commandcenter) Backend(ctx context.Context) (*dagger.Service, error) {
-	return m.service(ctx, stack.Backend)
+	return m.serve(ctx, stack.Backend)
 }
 
 // Node frontend, as the image's node user, bound to the backend, serving on port 3000.
 //
+// It and what it binds are started with retry before it is returned.
+//
 // +up
+// +cache="session"
 func (m *Commandcenter) Frontend(ctx context.Context) (*dagger.Service, error) {
-	return m.service(ctx, stack.Frontend)
+	return m.serve(ctx, stack.Frontend)
 }
 
 // The whole stack as one service: a non-root nginx proxy bound to the four services, exposing their ports.
 //
 // `dagger call stack up` serves PostgreSQL, Redis, the backend and the
-// frontend on the host (5432, 6379, 8000 and 3000 by default); binding it
-// starts the services in dependency order, independent ones in parallel.
+// frontend on the host (5432, 6379, 8000 and 3000 by default). The four
+// services are started first, as Start does: in dependency order,
+// independent ones in parallel, each with retry.
 //
 // +up
+// +cache="session"
 func (m *Commandcenter) Stack(ctx context.Context) (*dagger.Service, error) {
-	return m.service(ctx, stack.Proxy)
+	return m.serve(ctx, stack.Proxy)
+}
+
+// serve starts the app services that s needs, and s itself unless it is
+// the proxy, with retry, and returns s: the engine then finds them running
+// when it binds them, and starts nothing without the module's retry.
+func (m *Commandcenter) serve(ctx context.Context, s stack.Service) (*dagger.Service, error) {
+	containers, err := m.startServices(ctx, stack.Needs(s))
+	if err != nil {
+		return nil, err
+	}
+	if s == stack.Proxy {
+		c, err := m.containerOnce(ctx, s, containers)
+		if err != nil {
+			return nil, err
+		}
+		return c.AsService(), nil
+	}
+	return containers[s].AsService(), nil
 }
 
 // The container a service runs in: image, user, mounts, bindings, environment and command (its default arguments).
@@ -91,25 +127,22 @@ func (m *Commandcenter) containerOnce(ctx context.Context, s stack.Service, buil
 	if c, ok := built[s]; ok {
 		return c, nil
 	}
+	deps, err := m.servicesOnce(ctx, bound(s), built)
+	if err != nil {
+		return nil, err
+	}
 	var c *dagger.Container
-	var err error
 	switch s {
 	case stack.Postgres:
-		c = m.postgresContainer()
+		c, err = m.postgresContainer(ctx)
 	case stack.Redis:
 		c = m.redisContainer()
 	case stack.Backend:
-		c, err = m.backendContainer(ctx)
+		c, err = m.backendContainer(ctx, deps)
 	case stack.Frontend:
-		var backend *dagger.Container
-		if backend, err = m.containerOnce(ctx, stack.Backend, built); err == nil {
-			c, err = m.frontendContainer(ctx, backend.AsService())
-		}
+		c, err = m.frontendContainer(ctx, deps[stack.Backend])
 	default:
-		var services map[stack.Service]*dagger.Service
-		if services, err = m.appServices(ctx, built); err == nil {
-			c = m.proxyContainer(services)
-		}
+		c = m.proxyContainer(deps)
 	}
 	if err != nil {
 		return nil, err
@@ -118,26 +151,26 @@ func (m *Commandcenter) containerOnce(ctx context.Context, s stack.Service, buil
 	return c, nil
 }
 
-// appServices returns the four app services, their containers taken from or added to built.
-func (m *Commandcenter) appServices(ctx context.Context, built map[stack.Service]*dagger.Container) (map[stack.Service]*dagger.Service, error) {
-	services := make(map[stack.Service]*dagger.Service, len(stack.Services))
-	for _, s := range stack.Services {
+// bound lists the services that s binds: its dependencies, or every app
+// service for the proxy.
+func bound(s stack.Service) []stack.Service {
+	if s == stack.Proxy {
+		return stack.Services
+	}
+	return stack.Dependencies(s)
+}
+
+// servicesOnce returns the given services, their containers taken from or added to built.
+func (m *Commandcenter) servicesOnce(ctx context.Context, services []stack.Service, built map[stack.Service]*dagger.Container) (map[stack.Service]*dagger.Service, error) {
+	out := make(map[stack.Service]*dagger.Service, len(services))
+	for _, s := range services {
 		c, err := m.containerOnce(ctx, s, built)
 		if err != nil {
 			return nil, err
 		}
-		services[s] = c.AsService()
+		out[s] = c.AsService()
 	}
-	return services, nil
-}
-
-// service returns a service by name.
-func (m *Commandcenter) service(ctx context.Context, s stack.Service) (*dagger.Service, error) {
-	c, err := m.container(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	return c.AsService(), nil
+	return out, nil
 }
 
 // base is a service's image, labelled with the project so that each
@@ -149,14 +182,13 @@ func (m *Commandcenter) base(s stack.Service, image string) *dagger.Container {
 		WithLabel("org.commandcenter.service", string(s))
 }
 
-// runtime turns a built container into service s: its user, log volume,
-// environment, port, health check and command.
-func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service) *dagger.Container {
-	cfg := m.config()
+// runtime turns a built container into service s of the configuration cfg:
+// its user, run volume, environment, port, health check and command.
+func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service, cfg stack.Config) *dagger.Container {
 	user := stack.User(s)
-	c = c.With(withScripts("run")).
+	c = c.With(withScripts("run", "lock")).
 		WithUser(user).
-		With(withVolume(stack.LogDir, stack.Volume(m.Project, "logs", string(s)), user))
+		With(m.withRunVolume(s))
 	for _, e := range cfg.Env(s, m.secretFiles()) {
 		c = c.WithEnvVariable(e.Name, e.Value)
 	}
@@ -166,53 +198,53 @@ func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service) *dagger.Co
 		}
 	} else {
 		c = c.WithExposedPort(stack.InternalPort(s)).
-			WithDockerHealthcheck(stack.HealthCheck(s), healthCheck)
+			WithDockerHealthcheck(stack.HealthCheck(s), healthCheck(s))
 	}
 	return c.WithoutEntrypoint().WithDefaultArgs(cfg.Command(s))
 }
 
-func (m *Commandcenter) postgresContainer() *dagger.Container {
-	user := stack.User(stack.Postgres)
-	data := stack.Volume(m.Project, "pgdata", stack.ImageMajor(m.PostgresImage))
+func (m *Commandcenter) postgresContainer(ctx context.Context) (*dagger.Container, error) {
+	major, err := m.postgresMajor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := m.config()
+	cfg.PostgresMajor = major
 	c := m.base(stack.Postgres, m.PostgresImage).
 		With(withScripts("postgres", "secret")).
-		With(withVolume(stack.PGData, data, user)).
-		With(m.withDBPassword(user, user))
-	return m.runtime(c, stack.Postgres)
+		With(m.withPGData(major)).
+		With(m.withDBPassword(stack.User(stack.Postgres), stack.User(stack.Postgres)))
+	return m.runtime(c, stack.Postgres, cfg), nil
 }
 
 func (m *Commandcenter) redisContainer() *dagger.Container {
 	user := stack.User(stack.Redis)
-	data := stack.Volume(m.Project, "redis-data", stack.ImageMajor(m.RedisImage))
 	c := m.base(stack.Redis, m.RedisImage).
-		With(withScripts("redis")).
-		With(withVolume("/data", data, user)).
-		With(m.withRedisPassword(user))
-	return m.runtime(c, stack.Redis)
+		With(withScripts("redis", "secret")).
+		With(m.withRedisData()).
+		With(m.withRedisPassword(user, user))
+	return m.runtime(c, stack.Redis, m.config())
 }
 
-func (m *Commandcenter) backendContainer(ctx context.Context) (*dagger.Container, error) {
+// backendContainer is the backend, bound to deps (postgres and redis).
+func (m *Commandcenter) backendContainer(ctx context.Context, deps map[stack.Service]*dagger.Service) (*dagger.Container, error) {
 	if err := m.checkBackend(ctx); err != nil {
 		return nil, err
 	}
-	dbSecretOwner := ""
-	if m.DBPassword == nil {
-		owner, err := m.postgresOwner(ctx)
-		if err != nil {
-			return nil, err
-		}
-		dbSecretOwner = owner
+	owners, err := m.generatedSecretOwners(ctx)
+	if err != nil {
+		return nil, err
 	}
 	user := stack.User(stack.Backend)
 	c := m.backendBuild().
-		With(withScripts("backend-env", "secret")).
+		With(withScripts("backend-env", "secret", "url")).
 		With(withVolume(stack.StateDir, stack.Volume(m.Project, "backend-state"), user)).
-		With(m.withDBPassword(user, dbSecretOwner)).
-		With(m.withRedisPassword(user)).
+		With(m.withDBPassword(user, owners[stack.Postgres])).
+		With(m.withRedisPassword(user, owners[stack.Redis])).
 		With(withSecret(m.secretFiles().SecretKey, m.SecretKey, user)).
-		WithServiceBinding(string(stack.Postgres), m.Postgres()).
-		WithServiceBinding(string(stack.Redis), m.Redis())
-	return m.runtime(c, stack.Backend), nil
+		WithServiceBinding(string(stack.Postgres), deps[stack.Postgres]).
+		WithServiceBinding(string(stack.Redis), deps[stack.Redis])
+	return m.runtime(c, stack.Backend, m.config()), nil
 }
 
 // backendBuild installs the backend's requirements into a virtualenv before
@@ -245,7 +277,7 @@ func (m *Commandcenter) frontendContainer(ctx context.Context, backend *dagger.S
 		return nil, err
 	}
 	c := m.frontendBuild(hasLock).WithServiceBinding(string(stack.Backend), backend)
-	return m.runtime(c, stack.Frontend), nil
+	return m.runtime(c, stack.Frontend, m.config()), nil
 }
 
 // frontendBuild installs the frontend's packages as the node user from
@@ -277,5 +309,5 @@ func (m *Commandcenter) proxyContainer(services map[stack.Service]*dagger.Servic
 	for _, s := range stack.Services {
 		c = c.WithServiceBinding(string(s), services[s])
 	}
-	return m.runtime(c, stack.Proxy)
+	return m.runtime(c, stack.Proxy, m.config())
 }

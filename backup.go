@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"dagger/commandcenter/internal/dagger"
+	"dagger/commandcenter/internal/stack"
+)
+
+// dumpPath is where a dump is written or read inside a client container.
+const dumpPath = "/tmp/commandcenter.dump"
+
+// A pg_dump of the project's database, in pg_dump's custom format (pg_restore reads it).
+//
+// It is taken from the project's postgres in this session, which is started
+// for the purpose if it is not running. Rows, sequences and the schema are
+// all in it. Save it with `dagger call backup export --path db.dump`: the
+// file is readable by its owner only.
+//
+// +cache="never"
+func (m *Commandcenter) Backup(ctx context.Context) (*dagger.File, error) {
+	pg, err := m.serve(ctx, stack.Postgres)
+	if err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	dump := m.psqlClient(pg).
+		WithEnvVariable("COMMANDCENTER_BACKUP_AT", time.Now().Format(time.RFC3339Nano)).
+		WithExec([]string{"sh", "-c", withPGPassword + `umask 077 && pg_dump -h postgres -U ` + stack.DBUser +
+			` -d ` + stack.DBName + ` --format=custom --file "$1"`, "sh", dumpPath})
+	if _, err := dump.Sync(ctx); err != nil {
+		return nil, fmt.Errorf("backup: pg_dump: %w", withStderr(err))
+	}
+	return dump.File(dumpPath), nil
+}
+
+// Replace the project's database with a dump made by Backup (or pg_dump --format=custom).
+//
+// The dump is checked first, then restored into a scratch database, which
+// takes the database's place only once the whole dump is in: a file that is
+// not a dump, or one that fails half-way, leaves the database as it was.
+// The backend and the frontend are stopped first and started again after
+// (a running stack proxy exits with them). A dump from an older PostgreSQL
+// major may be restored with a newer --postgres-image: that moves the
+// project to the new major, and the old major's volume is left as it was.
+//
+// +cache="never"
+func (m *Commandcenter) Restore(
+	ctx context.Context,
+	// The dump, e.g. --dump db.dump.
+	dump *dagger.File,
+) (*Commandcenter, error) {
+	if err := m.checkDump(ctx, dump); err != nil {
+		return nil, err
+	}
+	dependents := stack.Dependents(stack.Postgres)
+	containers, err := m.containers(ctx, append([]stack.Service{stack.Postgres}, dependents...))
+	if err != nil {
+		return nil, err
+	}
+	if err := m.adoptEmptyCluster(ctx); err != nil {
+		return nil, err
+	}
+	if err := stopInOrder(ctx, reversed(dependents), containers); err != nil {
+		return nil, err
+	}
+	pg := containers[stack.Postgres].AsService()
+	if err := m.start(ctx, stack.Postgres, pg); err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	if err := m.restoreInto(ctx, pg, dump); err != nil {
+		return nil, err
+	}
+	for _, s := range dependents {
+		if err := m.start(ctx, s, containers[s].AsService()); err != nil {
+			return nil, fmt.Errorf("restore: the database is restored, but: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// checkDump fails, before anything changes, unless pg_restore can read dump.
+func (m *Commandcenter) checkDump(ctx context.Context, dump *dagger.File) error {
+	_, err := dag.Container().
+		From(m.PostgresImage).
+		WithUser(stack.User(stack.Postgres)).
+		WithMountedFile(dumpPath, dump, dagger.ContainerWithMountedFileOpts{Owner: stack.User(stack.Postgres)}).
+		WithExec([]string{"pg_restore", "--list", dumpPath}).
+		Sync(ctx)
+	var execErr *dagger.ExecError
+	if errors.As(err, &execErr) {
+		return fmt.Errorf("--dump is not a dump that pg_restore of %s can read (%s): make one with `dagger call backup`; the database was not changed",
+			m.PostgresImage, stack.Summary(execErr.Stderr))
+	}
+	if err != nil {
+		return fmt.Errorf("read --dump: %w", err)
+	}
+	return nil
+}
+
+// adoptEmptyCluster lets this image's major take the project's database
+// over when its data volume is empty (internal/scripts/pg-adopt.sh), so a
+// restore can move a project to a new major.
+func (m *Commandcenter) adoptEmptyCluster(ctx context.Context) error {
+	major, err := m.postgresMajor(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = m.reader(stack.Postgres).
+		With(withScripts("lock", "pg-adopt")).
+		With(m.withPGData(major)).
+		WithEnvVariable("PGDATA", stack.PGData).
+		WithEnvVariable("COMMANDCENTER_PROJECT", m.Project).
+		WithEnvVariable("COMMANDCENTER_PG_MAJOR", major).
+		WithEnvVariable("COMMANDCENTER_ADOPT_AT", time.Now().Format(time.RFC3339Nano)).
+		WithExec([]string{stack.Script("pg-adopt")}).
+		Sync(ctx)
+	if err != nil {
+		return fmt.Errorf("restore: %w", withStderr(err))
+	}
+	return nil
+}
+
+// restoreInto restores dump into a scratch database of the running pg,
+// then swaps it in for the project's database in one transaction.
+func (m *Commandcenter) restoreInto(ctx context.Context, pg *dagger.Service, dump *dagger.File) error {
+	_, err := m.psqlClient(pg).
+		WithMountedFile(dumpPath, dump, dagger.ContainerWithMountedFileOpts{Owner: stack.User(stack.Postgres)}).
+		WithEnvVariable("COMMANDCENTER_RESTORE_AT", time.Now().Format(time.RFC3339Nano)).
+		WithExec([]string{"sh", "-c", withPGPassword + restoreScript, "sh", dumpPath}).
+		Sync(ctx)
+	var execErr *dagger.ExecError
+	if errors.As(err, &execErr) && execErr.ExitCode == 3 {
+		return fmt.Errorf("restore: pg_restore failed, and the database was not changed:\n%s", stack.LastLines(execErr.Stderr, 10))
+	}
+	if err != nil {
+		return fmt.Errorf("restore: %w", withStderr(err))
+	}
+	return nil
+}
+
+// psqlClient is a container of the postgres image, as the postgres user,
+// bound to pg as "postgres", with the database password at $PASSWORD_FILE.
+func (m *Commandcenter) psqlClient(pg *dagger.Service) *dagger.Container {
+	user := stack.User(stack.Postgres)
+	return dag.Container().
+		From(m.PostgresImage).
+		WithUser(user).
+		With(m.withDBPassword(user, user)).
+		WithEnvVariable("PASSWORD_FILE", m.secretFiles().DBPassword).
+		WithServiceBinding("postgres", pg)
+}
+
+// withPGPassword exports PGPASSWORD from $PASSWORD_FILE inside the
+// client's shell: the password never enters the container's definition.
+const withPGPassword = `PGPASSWORD=$(cat "$PASSWORD_FILE") && export PGPASSWORD && `
+
+// restoreScript restores the dump at $1 into commandcenter_restore; exit 3
+// means pg_restore failed and the scratch database was dropped. Then the
+// restored database takes the place of commandcenter, whose connections
+// are closed first, and the replaced one is dropped.
+var restoreScript = strings.NewReplacer("{db}", stack.DBName, "{role}", stack.DBUser).Replace(`set -e
+q() { psql -h postgres -U {role} -d postgres -v ON_ERROR_STOP=1 -qc "$1"; }
+q 'DROP DATABASE IF EXISTS {db}_restore'
+q 'CREATE DATABASE {db}_restore'
+if ! pg_restore -h postgres -U {role} -d {db}_restore --no-owner --no-acl --exit-on-error "$1"; then
+	q 'DROP DATABASE {db}_restore'
+	exit 3
+fi
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}' AND pid <> pg_backend_pid()" >/dev/null
+psql -h postgres -U {role} -d postgres -v ON_ERROR_STOP=1 -q <<'SQL'
+BEGIN;
+ALTER DATABASE {db} RENAME TO {db}_replaced;
+ALTER DATABASE {db}_restore RENAME TO {db};
+COMMIT;
+SQL
+q 'DROP DATABASE {db}_replaced'`)

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"dagger/commandcenter/internal/dagger"
+	"dagger/commandcenter/internal/stack"
+)
+
+// Empty the project's volumes, so that its next start begins afresh: the database, Redis's data, generated secrets, the backend's state and the logs.
+//
+// It asks for a confirmation, --yes or --confirm <project>, and is refused
+// while any service of the project runs, in any engine session: stop it
+// first. The build caches are kept. Chain a start to begin again:
+// `dagger call reset --yes stack up`.
+//
+// +cache="never"
+func (m *Commandcenter) Reset(
+	ctx context.Context,
+	// Confirm that the project's data is to be deleted.
+	// +optional
+	yes bool,
+	// Confirm by repeating the project's name instead of --yes.
+	// +optional
+	confirm string,
+) (*Commandcenter, error) {
+	if err := stack.ConfirmReset(m.Project, yes, confirm); err != nil {
+		return nil, err
+	}
+	major, err := m.postgresMajor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := m.checkStopped(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = inParallel(stack.Logged, func(s stack.Service) error {
+		return m.resetService(ctx, s, m.resetVolumes(s, major, cluster))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reset project %q: %w", m.Project, err)
+	}
+	return m, nil
+}
+
+// checkStopped fails, naming what runs, unless every service of the
+// project is stopped. It returns the major version of the project's
+// PostgreSQL cluster, if one was recorded.
+func (m *Commandcenter) checkStopped(ctx context.Context) (cluster string, err error) {
+	states := make([]string, len(stack.Logged))
+	err = inParallel(stack.Logged, func(s stack.Service) error {
+		i := slices.Index(stack.Logged, s)
+		out, err := m.reader(s).
+			With(withScripts("lock")).
+			WithEnvVariable("COMMANDCENTER_CHECK_AT", time.Now().Format(time.RFC3339Nano)).
+			WithExec([]string{"sh", "-c", `. commandcenter-lock
+if cc_running "$1"; then echo "running since $(cc_started "$1")"; else cat "$cc_dir/postgres.major" 2>/dev/null || :; fi`, "sh", string(s)}).
+			Stdout(ctx)
+		states[i] = strings.TrimSpace(out)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("reset: check that the project is stopped: %w", withStderr(err))
+	}
+	var running []string
+	for i, s := range stack.Logged {
+		if strings.HasPrefix(states[i], "running") {
+			running = append(running, fmt.Sprintf("%s (%s)", s, states[i]))
+		}
+	}
+	if len(running) > 0 {
+		return "", fmt.Errorf("project %q is running: %s; stop it first (dagger call stop, in the session that started it, or end that session): nothing was deleted",
+			m.Project, strings.Join(running, ", "))
+	}
+	return states[slices.Index(stack.Logged, stack.Postgres)], nil
+}
+
+// resetVolumes maps the mount paths of service s's volumes, as s mounts
+// them, to the volumes. For postgres, that is the data volume of the
+// image's major and of the project's cluster, when that is another one.
+func (m *Commandcenter) resetVolumes(s stack.Service, major, cluster string) map[string]dagger.WithContainerFunc {
+	volumes := map[string]dagger.WithContainerFunc{stack.LogDir: m.withRunVolume(s)}
+	user := stack.User(s)
+	switch s {
+	case stack.Postgres:
+		volumes[stack.PGData] = m.withPGData(major)
+		volumes[stack.GeneratedDBDir] = withVolume(stack.GeneratedDBDir, stack.Volume(m.Project, "db-secret"), user)
+		if cluster != "" && cluster != major {
+			other := "/var/lib/postgresql/data-" + cluster
+			volumes[other] = withVolume(other, stack.PGDataVolume(m.Project, cluster), user)
+		}
+	case stack.Redis:
+		volumes["/data"] = m.withRedisData()
+		volumes[stack.GeneratedRedisDir] = withVolume(stack.GeneratedRedisDir, stack.Volume(m.Project, "redis-secret"), user)
+	case stack.Backend:
+		volumes[stack.StateDir] = withVolume(stack.StateDir, stack.Volume(m.Project, "backend-state"), user)
+	}
+	return volumes
+}
+
+// resetService empties the given volumes of s under s's lock
+// (internal/scripts/reset.sh).
+func (m *Commandcenter) resetService(ctx context.Context, s stack.Service, volumes map[string]dagger.WithContainerFunc) error {
+	c := m.reader(s).With(withScripts("lock", "reset")).
+		WithEnvVariable("COMMANDCENTER_PROJECT", m.Project).
+		WithEnvVariable("COMMANDCENTER_RESET_AT", time.Now().Format(time.RFC3339Nano))
+	args := []string{stack.Script("reset"), string(s)}
+	for path, mount := range volumes {
+		c = c.With(mount)
+		args = append(args, path)
+	}
+	_, err := c.WithExec(args).Sync(ctx)
+	var execErr *dagger.ExecError
+	if errors.As(err, &execErr) && execErr.ExitCode == stack.ExitAlreadyRunning {
+		return errors.New(strings.TrimSpace(execErr.Stderr))
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", s, withStderr(err))
+	}
+	return nil
+}
