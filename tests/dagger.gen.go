@@ -206,6 +206,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).BackendReachesPostgresAndRedis(&parent, ctx)
+		case "BackupRestoreRoundTrip":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).BackupRestoreRoundTrip(&parent, ctx)
 		case "BadInputsFailAtOnce":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -241,6 +248,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).FrontendServesPage(&parent, ctx)
+		case "GeneratedCredentialsGuardRedis":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).GeneratedCredentialsGuardRedis(&parent, ctx)
 		case "GeneratedSecretsSurviveRestart":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -248,6 +262,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).GeneratedSecretsSurviveRestart(&parent, ctx)
+		case "HardKillKeepsCommittedRows":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).HardKillKeepsCommittedRows(&parent, ctx)
 		case "HealthReportsStoppedService":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -262,6 +283,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).LogsHoldReadyLineAndHonourTail(&parent, ctx)
+		case "MajorSwitchNamesTheMigration":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).MajorSwitchNamesTheMigration(&parent, ctx)
 		case "PostgresAnswersWithPassword":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -276,6 +304,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).ProjectsAreIsolated(&parent, ctx)
+		case "ProjectsStartTogether":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).ProjectsStartTogether(&parent, ctx)
 		case "RedisAnswersPing":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -283,6 +318,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).RedisAnswersPing(&parent, ctx)
+		case "ResetStartsAfresh":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).ResetStartsAfresh(&parent, ctx)
 		case "RestartKeepsPostgresData":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -297,6 +339,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).RestartRestartsDependents(&parent, ctx)
+		case "RestoreRejectsANonDump":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).RestoreRejectsANonDump(&parent, ctx)
 		case "RetryGivesUpWithLastStderr":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -311,6 +360,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).RetryRecoversFromFailedStarts(&parent, ctx)
+		case "SecondServerIsRefused":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).SecondServerIsRefused(&parent, ctx)
 		case "SecretsStayOutOfEnvArgvAndOutput":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)

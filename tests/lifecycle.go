@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"dagger/tests/internal/dagger"
@@ -199,4 +200,42 @@ func (m *Tests) HealthReportsStoppedService(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// Three projects started at once through their stack services all come up healthy.
+//
+// +check
+func (m *Tests) ProjectsStartTogether(ctx context.Context) error {
+	projects := []string{"together-a", "together-b", "together-c"}
+	stacks := make([]*dagger.Commandcenter, len(projects))
+	errs := make([]error, len(projects))
+	var wg sync.WaitGroup
+	for i, p := range projects {
+		stacks[i] = dag.Commandcenter(withPasswords(fixture(p)))
+		wg.Go(func() { errs[i] = healthyStack(ctx, stacks[i], p) })
+	}
+	wg.Wait()
+	for _, cc := range stacks {
+		errs = append(errs, stop(ctx, cc))
+	}
+	return errors.Join(errs...)
+}
+
+// healthyStack starts a project's stack service and checks that Health
+// reports every service healthy.
+func healthyStack(ctx context.Context, cc *dagger.Commandcenter, project string) error {
+	if _, err := cc.Stack().Start(ctx); err != nil {
+		return fmt.Errorf("%s: start the stack: %w", project, err)
+	}
+	report, err := cc.Health(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: health: %w", project, err)
+	}
+	rows := healthRows(report)
+	for _, s := range appServices {
+		if rows[s][0] != "healthy" {
+			return fmt.Errorf("%s: wanted %s healthy, got %v in:\n%s", project, s, rows[s], report)
+		}
+	}
+	return nil
 }

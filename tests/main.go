@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 )
 
@@ -41,6 +42,14 @@ func (m *Tests) suite() []test {
 		{"LogsHoldReadyLineAndHonourTail", m.LogsHoldReadyLineAndHonourTail},
 		{"HealthReportsStoppedService", m.HealthReportsStoppedService},
 		{"ProjectsAreIsolated", m.ProjectsAreIsolated},
+		{"SecondServerIsRefused", m.SecondServerIsRefused},
+		{"HardKillKeepsCommittedRows", m.HardKillKeepsCommittedRows},
+		{"BackupRestoreRoundTrip", m.BackupRestoreRoundTrip},
+		{"RestoreRejectsANonDump", m.RestoreRejectsANonDump},
+		{"ResetStartsAfresh", m.ResetStartsAfresh},
+		{"MajorSwitchNamesTheMigration", m.MajorSwitchNamesTheMigration},
+		{"GeneratedCredentialsGuardRedis", m.GeneratedCredentialsGuardRedis},
+		{"ProjectsStartTogether", m.ProjectsStartTogether},
 	}
 }
 
@@ -60,4 +69,11 @@ func (m *Tests) All(ctx context.Context) error {
 	}
 	wg.Wait()
 	return errors.Join(append(errs, stop(ctx, dag.Commandcenter(withPasswords(fixture(shared)))))...)
+}
+
+// skip reports on stderr that a test cannot run where the engine is, and
+// why, and lets it pass: only a missing prerequisite skips a test.
+func skip(test, reason string) error {
+	fmt.Fprintf(os.Stderr, "SKIP %s: %s\n", test, reason)
+	return nil
 }

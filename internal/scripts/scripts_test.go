@@ -360,7 +360,7 @@ func TestBackendEnvBuildsURLs(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 	want := []string{
 		"postgresql://commandcenter:p%40ss%3Aw%2Frd%22%5Cx%2042@postgres:5432/commandcenter",
-		"redis://:r3dis%20pw@redis:6379/0",
+		"redis://default:r3dis%20pw@redis:6379/0",
 		"the-key",
 	}
 	if diff := cmp.Diff(want, lines); diff != "" {
@@ -404,7 +404,7 @@ func allNames(t *testing.T) []string {
 	}
 	names := make([]string, len(entries))
 	for i, e := range entries {
-		names[i] = strings.TrimSuffix(e.Name(), ".sh")
+		names[i] = strings.TrimSuffix(strings.TrimSuffix(e.Name(), ".sh"), ".py")
 	}
 	return names
 }
@@ -418,7 +418,7 @@ func TestURL(t *testing.T) {
 		want string
 	}{
 		{[]string{"postgres", "localhost", "15432", pw}, "postgresql://commandcenter:p%40ss%3Aw%2Frd%22%5Cx%2042@localhost:15432/commandcenter\n"},
-		{[]string{"redis", "db.internal", "6379", pw}, "redis://:p%40ss%3Aw%2Frd%22%5Cx%2042@db.internal:6379/0\n"},
+		{[]string{"redis", "db.internal", "6379", pw}, "redis://default:p%40ss%3Aw%2Frd%22%5Cx%2042@db.internal:6379/0\n"},
 		{[]string{"redis", "redis", "6379", ""}, "redis://redis:6379/0\n"},
 	}
 	for _, tt := range tests {

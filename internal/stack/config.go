@@ -29,6 +29,15 @@ type Config struct {
 	// APIURL is where a browser on the host reaches the backend; empty means
 	// http://localhost:<backend port>.
 	APIURL string
+	// BackendEnv and FrontendEnv are the app's own KEY=VALUE items.
+	BackendEnv, FrontendEnv []string
+	// BackendHealthPath and FrontendHealthPath answer GET with a status
+	// below 400 when the app is healthy (the backend's, with a 2xx).
+	BackendHealthPath, FrontendHealthPath string
+	// BackendMigrate runs before each start of the backend, when set.
+	BackendMigrate []string
+	// FrontendMode is FrontendDev or FrontendStatic.
+	FrontendMode string
 	// PostgresMajor is the major version of Images.Postgres, which the module
 	// reads from the image (see PostgresMajor); it names the data volume.
 	PostgresMajor string
@@ -82,7 +91,16 @@ func (c Config) Validate() error {
 	add(c.Limits.validate())
 	add(validateCommand("--backend-command", c.BackendCommand))
 	add(validateCommand("--frontend-command", c.FrontendCommand))
+	add(validateCommand("--backend-migrate", c.BackendMigrate))
 	add(c.validateAPIURL())
+	add(c.validateEnvItems("--backend-env", Backend, c.BackendEnv))
+	add(c.validateEnvItems("--frontend-env", Frontend, c.FrontendEnv))
+	add(validateHealthPath("--backend-health-path", c.BackendHealthPath))
+	add(validateHealthPath("--frontend-health-path", c.FrontendHealthPath))
+	add(c.validateFrontendMode())
+	if c.Static() && len(c.FrontendCommand) > 0 {
+		add(errors.New("--frontend-command runs the dev server, and --frontend-mode static serves the build with nginx: leave one out"))
+	}
 	return errors.Join(errs...)
 }
 

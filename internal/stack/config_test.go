@@ -24,6 +24,9 @@ func validConfig() Config {
 			RedisMaxMemory: "256mb", RedisEvictionPolicy: "allkeys-lru",
 			BackendWorkers: 1, NodeMaxOldSpaceMB: 512,
 		},
+		BackendHealthPath:  "/health",
+		FrontendHealthPath: "/",
+		FrontendMode:       FrontendDev,
 	}
 }
 
@@ -76,6 +79,20 @@ func TestValidate(t *testing.T) {
 		{"frontend command", func(c *Config) { c.FrontendCommand = []string{"npm", "run", "dev"} }, ""},
 		{"api url scheme", func(c *Config) { c.APIURL = "localhost:8000" }, `--api-url "localhost:8000" is not an http(s) URL`},
 		{"api url", func(c *Config) { c.APIURL = "https://api.example.com" }, ""},
+		{"env items", func(c *Config) { c.BackendEnv = []string{"LOG_LEVEL=debug", "EMPTY=", "EQ=a=b"} }, ""},
+		{"env item without =", func(c *Config) { c.BackendEnv = []string{"A=1", "sk_live_123"} }, "--backend-env item 2 has no '=': write KEY=VALUE"},
+		{"env item bad name", func(c *Config) { c.FrontendEnv = []string{"1X=2"} }, `--frontend-env item 1: "1X" is not a variable name`},
+		{"env item reserved", func(c *Config) { c.BackendEnv = []string{"DATABASE_URL=postgres://x"} }, "--backend-env item 1: DATABASE_URL is set by the module and cannot be changed"},
+		{"env item module prefix", func(c *Config) { c.BackendEnv = []string{"COMMANDCENTER_LOG_DIR=/tmp"} }, "COMMANDCENTER_LOG_DIR is set by the module"},
+		{"env item frontend reserved", func(c *Config) { c.FrontendEnv = []string{"VITE_API_BASE_URL=http://x"} }, "VITE_API_BASE_URL is set by the module"},
+		{"env item frontend VITE", func(c *Config) { c.FrontendEnv = []string{"VITE_TITLE=Shop"} }, ""},
+		{"health path relative", func(c *Config) { c.BackendHealthPath = "health" }, `--backend-health-path "health" must be a URL path starting with '/'`},
+		{"health path quote", func(c *Config) { c.FrontendHealthPath = "/x'y" }, `--frontend-health-path "/x'y" must be a URL path`},
+		{"health path query", func(c *Config) { c.BackendHealthPath = "/api/health?full=1" }, ""},
+		{"frontend mode", func(c *Config) { c.FrontendMode = "prod" }, `--frontend-mode "prod" is unknown: want dev`},
+		{"frontend static", func(c *Config) { c.FrontendMode = FrontendStatic }, ""},
+		{"static with dev command", func(c *Config) { c.FrontendMode, c.FrontendCommand = FrontendStatic, []string{"vite"} }, "--frontend-command runs the dev server"},
+		{"empty migrate", func(c *Config) { c.BackendMigrate = []string{" "} }, "--backend-migrate must start with a program name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

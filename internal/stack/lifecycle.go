@@ -13,16 +13,20 @@ const (
 	// ExitMajorMismatch: the project's database is a cluster of another
 	// PostgreSQL major than the image's (see internal/scripts/postgres.sh).
 	ExitMajorMismatch = 76
+	// ExitConfig: the app's configuration cannot work: a migration failed, a
+	// dotenv file does not parse, the image lacks a lockfile's tool.
+	ExitConfig = 78
 	// ExitNotRunning: a probe found no running instance of the service.
 	ExitNotRunning = 3
 )
 
 // Permanent says whether a launch script's exit code means that starting
-// the service again cannot succeed: a held lock or a major mismatch, or a
-// command that cannot be run at all (126, 127).
+// the service again cannot succeed: a held lock, a major mismatch, a
+// configuration that cannot work, or a command that cannot be run at all
+// (126, 127).
 func Permanent(exitCode int) bool {
 	switch exitCode {
-	case ExitAlreadyRunning, ExitMajorMismatch, 126, 127:
+	case ExitAlreadyRunning, ExitMajorMismatch, ExitConfig, 126, 127:
 		return true
 	}
 	return false

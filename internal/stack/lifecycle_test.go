@@ -8,7 +8,7 @@ import (
 
 func TestPermanent(t *testing.T) {
 	for code, want := range map[int]bool{
-		ExitAlreadyRunning: true, ExitMajorMismatch: true, 126: true, 127: true,
+		ExitAlreadyRunning: true, ExitMajorMismatch: true, ExitConfig: true, 126: true, 127: true,
 		0: false, 1: false, 2: false, 137: false, 143: false,
 	} {
 		if got := Permanent(code); got != want {

@@ -48,6 +48,8 @@ type SecretFiles struct {
 	GenerateRedisPassword bool
 	SecretKey             string
 	GenerateSecretKey     bool
+	// BackendEnvFile is empty when no dotenv file was given.
+	BackendEnvFile string
 }
 
 // EnvVar is one environment variable of a service container. Values are
@@ -69,8 +71,16 @@ func (c Config) Command(s Service) []string {
 			"--maxmemory", c.Limits.RedisMaxMemory,
 			"--maxmemory-policy", c.Limits.RedisEvictionPolicy)
 	case Backend:
-		return append(append(run, Script("backend-env")), c.backendServer()...)
+		run = append(run, Script("backend-env"), Script("app"))
+		if len(c.BackendMigrate) > 0 {
+			run = append(run, "--migrate", strconv.Itoa(len(c.BackendMigrate)))
+			run = append(run, c.BackendMigrate...)
+		}
+		return append(append(run, "--"), c.backendServer()...)
 	case Frontend:
+		if c.Static() {
+			return append(run, "nginx", "-g", "daemon off;")
+		}
 		return append(run, c.frontendServer()...)
 	case Proxy:
 		return append(run, "nginx", "-g", "daemon off;")
@@ -91,29 +101,58 @@ func (c Config) frontendServer() []string {
 	if len(c.FrontendCommand) > 0 {
 		return c.FrontendCommand
 	}
-	return []string{"./node_modules/.bin/vite", "--host", "0.0.0.0",
+	return []string{"./node_modules/.bin/vite", "--config", ViteConfig, "--host", "0.0.0.0",
 		"--port", strconv.Itoa(InternalPort(Frontend)), "--strictPort"}
 }
+
+// ViteConfig is the Vite configuration the default frontend command uses,
+// relative to the app: it loads the app's own configuration and lets the
+// dev server answer any host name, so a consumer may bind the frontend
+// under any alias (Vite 5.4.12 and later answer 403 to unknown hosts).
+const ViteConfig = ".commandcenter/vite.config.mjs"
+
+// ViteConfigSource is the contents of ViteConfig.
+const ViteConfigSource = `// Written by the commandcenter Dagger module: the app's Vite configuration,
+// answering any host name, as a dev server reached through service bindings must.
+import { loadConfigFromFile } from "vite";
+
+export default async (env) => {
+  const loaded = await loadConfigFromFile(env, undefined, process.cwd());
+  const config = loaded ? loaded.config : {};
+  return { ...config, server: { ...config.server, allowedHosts: true } };
+};
+`
 
 // HealthCheck is the command the engine runs inside a service's container
 // until it succeeds, before the service counts as started. The proxy has
 // none: the engine then waits for its ports instead.
-func HealthCheck(s Service) []string {
-	switch s {
-	case Postgres:
+func (c Config) HealthCheck(s Service) []string {
+	url := func(s Service) string {
+		return fmt.Sprintf("http://127.0.0.1:%d%s", InternalPort(s), c.HealthPath(s))
+	}
+	switch {
+	case s == Postgres:
 		return []string{"pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432", "-U", DBUser, "-d", DBName}
-	case Redis:
-		return []string{"sh", "-c", `if [ -n "${REDIS_PASSWORD_FILE:-}" ]; then REDISCLI_AUTH=$(cat "$REDIS_PASSWORD_FILE"); export REDISCLI_AUTH; fi; redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG`}
-	case Backend:
-		return []string{"python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"}
-	case Frontend:
-		return []string{"node", "-e", "require('http').get('http://127.0.0.1:3000/', r => process.exit(r.statusCode < 500 ? 0 : 1)).on('error', () => process.exit(1))"}
+	case s == Redis:
+		return []string{"sh", "-c", `REDISCLI_AUTH=$(cat "$REDIS_PASSWORD_FILE") && export REDISCLI_AUTH && redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG`}
+	case s == Backend:
+		return []string{"python3", "-c", "import urllib.request; urllib.request.urlopen('" + url(s) + "', timeout=2)"}
+	case s == Frontend && c.Static():
+		return []string{"wget", "-q", "-O", "/dev/null", url(s)}
+	case s == Frontend:
+		return []string{"node", "-e", "require('http').get('" + url(s) + "', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"}
 	}
 	return nil
 }
 
-// Env is the environment of a service's container.
+// Env is the environment of a service's container: the module's, then the
+// app's own items (--backend-env, --frontend-env).
 func (c Config) Env(s Service, secrets SecretFiles) []EnvVar {
+	return append(c.moduleEnv(s, secrets), c.AppEnv(s)...)
+}
+
+// moduleEnv is the part of a service's environment that the module sets.
+func (c Config) moduleEnv(s Service, secrets SecretFiles) []EnvVar {
 	env := []EnvVar{{"COMMANDCENTER_PROJECT", c.Project}, {"COMMANDCENTER_LOG_DIR", LogDir}}
 	switch s {
 	case Postgres:
@@ -127,6 +166,9 @@ func (c Config) Env(s Service, secrets SecretFiles) []EnvVar {
 	case Backend:
 		env = append(env, c.backendEnv(secrets)...)
 	case Frontend:
+		if c.Static() {
+			break
+		}
 		env = append(env, EnvVar{"VITE_API_BASE_URL", c.PublicAPIURL()},
 			EnvVar{"BACKEND_URL", fmt.Sprintf("http://%s:%d", Backend, InternalPort(Backend))},
 			EnvVar{"NODE_OPTIONS", "--max-old-space-size=" + strconv.Itoa(c.Limits.NodeMaxOldSpaceMB)},
@@ -145,7 +187,18 @@ func (c Config) backendEnv(secrets SecretFiles) []EnvVar {
 		{"SECRET_KEY_FILE", secrets.SecretKey}, {"COMMANDCENTER_STATE_DIR", StateDir},
 	}
 	env = appendIf(env, secrets.GenerateSecretKey, "COMMANDCENTER_GENERATE_SECRET_KEY")
+	if secrets.BackendEnvFile != "" {
+		env = append(env, EnvVar{"COMMANDCENTER_ENV_FILE", secrets.BackendEnvFile})
+	}
 	return append(env, EnvVar{"PYTHONUNBUFFERED", "1"}, EnvVar{"PYTHONDONTWRITEBYTECODE", "1"})
+}
+
+// FrontendBuildEnv is the environment of the static frontend's build
+// (npm run build): VITE_* variables are compiled into the app then.
+func (c Config) FrontendBuildEnv() []EnvVar {
+	env := []EnvVar{{"VITE_API_BASE_URL", c.PublicAPIURL()},
+		{"NODE_OPTIONS", "--max-old-space-size=" + strconv.Itoa(c.Limits.NodeMaxOldSpaceMB)}}
+	return append(env, c.AppEnv(Frontend)...)
 }
 
 // appendIf adds the flag variable name=1 when cond holds.

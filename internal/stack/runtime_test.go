@@ -35,9 +35,9 @@ func TestCommand(t *testing.T) {
 		{Redis, []string{"/usr/local/bin/commandcenter-run", "redis", "/usr/local/bin/commandcenter-redis",
 			"--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru"}},
 		{Backend, []string{"/usr/local/bin/commandcenter-run", "backend", "/usr/local/bin/commandcenter-backend-env",
-			"uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "1"}},
+			"/usr/local/bin/commandcenter-app", "--", "uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "1"}},
 		{Frontend, []string{"/usr/local/bin/commandcenter-run", "frontend",
-			"./node_modules/.bin/vite", "--host", "0.0.0.0", "--port", "3000", "--strictPort"}},
+			"./node_modules/.bin/vite", "--config", ".commandcenter/vite.config.mjs", "--host", "0.0.0.0", "--port", "3000", "--strictPort"}},
 		{Proxy, []string{"/usr/local/bin/commandcenter-run", "proxy", "nginx", "-g", "daemon off;"}},
 	}
 	for _, tt := range tests {
@@ -52,13 +52,20 @@ func TestCommandOverrides(t *testing.T) {
 	c.BackendCommand = []string{"python3", "-m", "app.main"}
 	c.FrontendCommand = []string{"npm", "run", "dev"}
 	c.Limits.BackendWorkers = 4
-	want := []string{"/usr/local/bin/commandcenter-run", "backend", "/usr/local/bin/commandcenter-backend-env", "python3", "-m", "app.main"}
+	c.BackendMigrate = []string{"alembic", "upgrade", "head"}
+	want := []string{"/usr/local/bin/commandcenter-run", "backend", "/usr/local/bin/commandcenter-backend-env", "/usr/local/bin/commandcenter-app",
+		"--migrate", "3", "alembic", "upgrade", "head", "--", "python3", "-m", "app.main"}
 	if diff := cmp.Diff(want, c.Command(Backend)); diff != "" {
 		t.Errorf("Command(backend) with override mismatch (-want +got):\n%s", diff)
 	}
 	want = []string{"/usr/local/bin/commandcenter-run", "frontend", "npm", "run", "dev"}
 	if diff := cmp.Diff(want, c.Command(Frontend)); diff != "" {
 		t.Errorf("Command(frontend) with override mismatch (-want +got):\n%s", diff)
+	}
+	c.FrontendCommand, c.FrontendMode = nil, FrontendStatic
+	want = []string{"/usr/local/bin/commandcenter-run", "frontend", "nginx", "-g", "daemon off;"}
+	if diff := cmp.Diff(want, c.Command(Frontend)); diff != "" {
+		t.Errorf("Command(static frontend) mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -72,13 +79,27 @@ func TestBackendWorkers(t *testing.T) {
 }
 
 func TestHealthChecks(t *testing.T) {
+	c := validConfig()
 	for _, s := range Services {
-		if len(HealthCheck(s)) == 0 {
+		if len(c.HealthCheck(s)) == 0 {
 			t.Errorf("HealthCheck(%s) is empty: the engine would only wait for the port", s)
 		}
 	}
-	if got := HealthCheck(Proxy); got != nil {
+	if got := c.HealthCheck(Proxy); got != nil {
 		t.Errorf("HealthCheck(proxy) = %q, want none (the engine checks its ports)", got)
+	}
+	c.BackendHealthPath, c.FrontendHealthPath = "/api/ready", "/app/"
+	for s, want := range map[Service]string{Backend: "http://127.0.0.1:8000/api/ready", Frontend: "http://127.0.0.1:3000/app/"} {
+		if got := strings.Join(c.HealthCheck(s), " "); !strings.Contains(got, want) {
+			t.Errorf("HealthCheck(%s) = %q, want it to GET %s", s, got, want)
+		}
+	}
+	if got := strings.Join(c.HealthCheck(Frontend), " "); !strings.Contains(got, "statusCode < 400") {
+		t.Errorf("HealthCheck(frontend) = %q, want a 4xx to count as unhealthy", got)
+	}
+	c.FrontendMode = FrontendStatic
+	if diff := cmp.Diff([]string{"wget", "-q", "-O", "/dev/null", "http://127.0.0.1:3000/app/"}, c.HealthCheck(Frontend)); diff != "" {
+		t.Errorf("HealthCheck(static frontend) mismatch (-want +got):\n%s", diff)
 	}
 }
 

@@ -37,6 +37,8 @@ func SecretPath(name string) string {
 // Given says which secrets the module's caller supplied.
 type Given struct {
 	DBPassword, RedisPassword, SecretKey bool
+	// BackendEnvFile: the app's dotenv file for the backend.
+	BackendEnvFile bool
 }
 
 // SecretFiles says where each secret is read from: the mounted file of a
@@ -58,6 +60,9 @@ func (g Given) SecretFiles() SecretFiles {
 	}
 	if g.SecretKey {
 		f.SecretKey = SecretPath("secret-key")
+	}
+	if g.BackendEnvFile {
+		f.BackendEnvFile = SecretPath("backend.env")
 	}
 	return f
 }

@@ -44,11 +44,27 @@ func (r *Commandcenter) WithGraphQLQuery(q *querybuilder.Selection) *Commandcent
 
 // Python backend, as the app user (uid 10001), bound to postgres and redis.
 //
-// It gets DATABASE_URL, REDIS_URL, SECRET_KEY and PROJECT_NAME, and serves on port 8000.
-func (r *Commandcenter) Backend() *Service { // commandcenter (../../../services.go:44:1)
+// It gets DATABASE_URL, REDIS_URL, SECRET_KEY and PROJECT_NAME, and serves
+// on port 8000. It and what it binds are started with retry before it is
+// returned.
+func (r *Commandcenter) Backend() *Service { // commandcenter (../../../services.go:57:1)
 	q := r.query.Select("backend")
 
 	return &Service{
+		query: q,
+	}
+}
+
+// A pg_dump of the project's database, in pg_dump's custom format (pg_restore reads it).
+//
+// It is taken from the project's postgres in this session, which is started
+// for the purpose if it is not running. Rows, sequences and the schema are
+// all in it. Save it with `dagger call backup export --path db.dump`: the
+// file is readable by its owner only.
+func (r *Commandcenter) Backup() *File { // commandcenter (../../../backup.go:25:1)
+	q := r.query.Select("backup")
+
+	return &File{
 		query: q,
 	}
 }
@@ -58,7 +74,7 @@ func (r *Commandcenter) Backend() *Service { // commandcenter (../../../services
 // Use it to inspect a service or to run a one-off command beside it, e.g.
 // a migration: `container --service backend with-exec --args
 // commandcenter-backend-env,alembic,upgrade,head`.
-func (r *Commandcenter) Container(service string) *Container { // commandcenter (../../../services.go:71:1)
+func (r *Commandcenter) Container(service string) *Container { // commandcenter (../../../services.go:107:1)
 	q := r.query.Select("container")
 	q = q.Arg("service", service)
 
@@ -67,8 +83,39 @@ func (r *Commandcenter) Container(service string) *Container { // commandcenter 
 	}
 }
 
+// CommandcenterDatabaseURLOpts contains options for Commandcenter.DatabaseURL
+type CommandcenterDatabaseURLOpts struct {
+	//
+	// Host name or address where the tool reaches the stack.
+	//
+	//
+	// Default: "localhost"
+	Host string // commandcenter (../../../credentials.go:24:2)
+}
+
+// The PostgreSQL URL of the stack for host tools (psql, a GUI), as a Secret: postgresql://commandcenter:<password>@<host>:<postgres-port>/commandcenter.
+//
+// The password is --db-password or the generated one. Show it on request:
+// `dagger call database-url plaintext`; pass it on as a secret:
+// `psql "$(dagger call database-url plaintext)"`.
+func (r *Commandcenter) DatabaseURL(opts ...CommandcenterDatabaseURLOpts) *Secret { // commandcenter (../../../credentials.go:20:1)
+	q := r.query.Select("databaseUrl")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `host` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Host) {
+			q = q.Arg("host", opts[i].Host)
+		}
+	}
+
+	return &Secret{
+		query: q,
+	}
+}
+
 // Node frontend, as the image's node user, bound to the backend, serving on port 3000.
-func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../services.go:51:1)
+//
+// It and what it binds are started with retry before it is returned.
+func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../services.go:67:1)
 	q := r.query.Select("frontend")
 
 	return &Service{
@@ -76,15 +123,17 @@ func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../service
 	}
 }
 
-// Probe each service from a fresh container and report its status, latency and message, one line per service.
+// Probe each service of the project, wherever it runs, and report its status, latency and message, one line per service.
 //
 // postgres must answer SELECT 1 with the password, redis PING, the backend
 // GET /health with a 2xx status and the frontend GET / with a status below
-// 500. Probes reach each service by its host name without binding it, so a
-// stopped service is reported unhealthy, never started. A probe waits at most
-// 5 s for its service and 60 s in all; latency is the probe's round trip,
-// its container's start included.
-func (r *Commandcenter) Health(ctx context.Context) (string, error) { // commandcenter (../../../health.go:30:1)
+// 400. A probe finds the running instance through the lock and address it
+// records on the project's volume, so it also reports a stack that another
+// engine session runs, and it never starts a stopped service: that one is
+// reported "not running". A probe waits at most 5 s for its service and
+// 60 s in all; latency is the probe's round trip, its container's start
+// included.
+func (r *Commandcenter) Health(ctx context.Context) (string, error) { // commandcenter (../../../health.go:32:1)
 	if r.health != nil {
 		return *r.health, nil
 	}
@@ -184,8 +233,11 @@ func (r *Commandcenter) Logs(ctx context.Context, service string, opts ...Comman
 // PostgreSQL server of the project, as the image's postgres user, with its data on the project's volume.
 //
 // Role and database are both "commandcenter". The password comes from
-// --db-password, or is generated on first start (see New).
-func (r *Commandcenter) Postgres() *Service { // commandcenter (../../../services.go:28:1)
+// --db-password, or is generated on first start (see New). It is started,
+// with retry, before it is returned, and runs until Stop or the end of the
+// session; only one instance of a project's postgres runs at a time, in any
+// session.
+func (r *Commandcenter) Postgres() *Service { // commandcenter (../../../services.go:34:1)
 	q := r.query.Select("postgres")
 
 	return &Service{
@@ -207,10 +259,77 @@ func (r *Commandcenter) Project(ctx context.Context) (string, error) { // comman
 }
 
 // Redis server of the project, as the image's redis user, with /data on the project's volume.
-func (r *Commandcenter) Redis() *Service { // commandcenter (../../../services.go:35:1)
+//
+// It requires a password: --redis-password, or one generated on first
+// start. Started with retry before it is returned, like Postgres.
+func (r *Commandcenter) Redis() *Service { // commandcenter (../../../services.go:45:1)
 	q := r.query.Select("redis")
 
 	return &Service{
+		query: q,
+	}
+}
+
+// CommandcenterRedisURLOpts contains options for Commandcenter.RedisURL
+type CommandcenterRedisURLOpts struct {
+	//
+	// Host name or address where the tool reaches the stack.
+	//
+	//
+	// Default: "localhost"
+	Host string // commandcenter (../../../credentials.go:39:2)
+}
+
+// The Redis URL of the stack for host tools (redis-cli, a GUI), as a Secret: redis://:<password>@<host>:<redis-port>/0.
+//
+// The password is --redis-password or the generated one. Show it on
+// request: `dagger call redis-url plaintext`.
+func (r *Commandcenter) RedisURL(opts ...CommandcenterRedisURLOpts) *Secret { // commandcenter (../../../credentials.go:35:1)
+	q := r.query.Select("redisUrl")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `host` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Host) {
+			q = q.Arg("host", opts[i].Host)
+		}
+	}
+
+	return &Secret{
+		query: q,
+	}
+}
+
+// CommandcenterResetOpts contains options for Commandcenter.Reset
+type CommandcenterResetOpts struct {
+	//
+	// Confirm that the project's data is to be deleted.
+	//
+	Yes bool // commandcenter (../../../reset.go:27:2)
+	//
+	// Confirm by repeating the project's name instead of --yes.
+	//
+	Confirm string // commandcenter (../../../reset.go:30:2)
+}
+
+// Empty the project's volumes, so that its next start begins afresh: the database, Redis's data, generated secrets, the backend's state and the logs.
+//
+// It asks for a confirmation, --yes or --confirm <project>, and is refused
+// while any service of the project runs, in any engine session: stop it
+// first. The build caches are kept. Chain a start to begin again:
+// `dagger call reset --yes stack up`.
+func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { // commandcenter (../../../reset.go:23:1)
+	q := r.query.Select("reset")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `yes` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Yes) {
+			q = q.Arg("yes", opts[i].Yes)
+		}
+		// `confirm` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Confirm) {
+			q = q.Arg("confirm", opts[i].Confirm)
+		}
+	}
+
+	return &Commandcenter{
 		query: q,
 	}
 }
@@ -222,9 +341,28 @@ func (r *Commandcenter) Redis() *Service { // commandcenter (../../../services.g
 // the backend restarts the frontend. Dependents are stopped first, so
 // postgres sees no client at shutdown. A running stack proxy exits with them:
 // start it again.
-func (r *Commandcenter) Restart(service string) *Commandcenter { // commandcenter (../../../lifecycle.go:73:1)
+func (r *Commandcenter) Restart(service string) *Commandcenter { // commandcenter (../../../lifecycle.go:86:1)
 	q := r.query.Select("restart")
 	q = q.Arg("service", service)
+
+	return &Commandcenter{
+		query: q,
+	}
+}
+
+// Replace the project's database with a dump made by Backup (or pg_dump --format=custom).
+//
+// The dump is checked first, then restored into a scratch database, which
+// takes the database's place only once the whole dump is in: a file that is
+// not a dump, or one that fails half-way, leaves the database as it was.
+// The backend and the frontend are stopped first and started again after
+// (a running stack proxy exits with them). A dump from an older PostgreSQL
+// major may be restored with a newer --postgres-image: that moves the
+// project to the new major, and the old major's volume is left as it was.
+func (r *Commandcenter) Restore(dump *File) *Commandcenter { // commandcenter (../../../backup.go:51:1)
+	assertNotNil("dump", dump)
+	q := r.query.Select("restore")
+	q = q.Arg("dump", dump)
 
 	return &Commandcenter{
 		query: q,
@@ -234,9 +372,10 @@ func (r *Commandcenter) Restart(service string) *Commandcenter { // commandcente
 // The whole stack as one service: a non-root nginx proxy bound to the four services, exposing their ports.
 //
 // `dagger call stack up` serves PostgreSQL, Redis, the backend and the
-// frontend on the host (5432, 6379, 8000 and 3000 by default); binding it
-// starts the services in dependency order, independent ones in parallel.
-func (r *Commandcenter) Stack() *Service { // commandcenter (../../../services.go:62:1)
+// frontend on the host (5432, 6379, 8000 and 3000 by default). The four
+// services are started first, as Start does: in dependency order,
+// independent ones in parallel, each with retry.
+func (r *Commandcenter) Stack() *Service { // commandcenter (../../../services.go:80:1)
 	q := r.query.Select("stack")
 
 	return &Service{
@@ -247,10 +386,12 @@ func (r *Commandcenter) Stack() *Service { // commandcenter (../../../services.g
 // Start every service and return once all are healthy: postgres and redis in parallel, then the backend, then the frontend.
 //
 // Containers are built first; transient failures (an image pull, a server
-// that exits or answers late) are retried with exponential backoff. The
-// services keep running until Stop or the end of the engine session, so
-// chain what comes next: `dagger call start health`.
-func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../lifecycle.go:26:1)
+// that exits) are retried with exponential backoff. The services keep
+// running until Stop or the end of the engine session, so chain what comes
+// next: `dagger call start health`. A service of the project that already
+// runs elsewhere (another session, or other settings) fails the start at
+// once: one instance of a project's service runs at a time.
+func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../lifecycle.go:28:1)
 	q := r.query.Select("start")
 
 	return &Commandcenter{
@@ -262,7 +403,7 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../life
 //
 // Each service gets SIGTERM and 10 s to exit before it is killed. Stopping a
 // service that is not running does nothing.
-func (r *Commandcenter) Stop() *Commandcenter { // commandcenter (../../../lifecycle.go:52:1)
+func (r *Commandcenter) Stop() *Commandcenter { // commandcenter (../../../lifecycle.go:65:1)
 	q := r.query.Select("stop")
 
 	return &Commandcenter{
