@@ -16,25 +16,40 @@ const dumpPath = "/tmp/commandcenter.dump"
 
 // A pg_dump of the project's database, in pg_dump's custom format (pg_restore reads it).
 //
-// It is taken from the project's postgres in this session, which is started
-// for the purpose if it is not running. Rows, sequences and the schema are
-// all in it. Save it with `dagger call backup export --path db.dump`: the
-// file is readable by its owner only.
+// It is taken from the project's running postgres, whichever engine
+// session runs it, or from one started in this session for the purpose.
+// Rows, sequences and the schema are all in it. Save it with
+// `dagger call backup export --path db.dump`: the file is readable by its
+// owner only. One engine session takes one backup of a project, however
+// often the file is used in it: a new session takes a new one.
 //
-// +cache="never"
+// +cache="session"
 func (m *Commandcenter) Backup(ctx context.Context) (*dagger.File, error) {
-	pg, err := m.serve(ctx, stack.Postgres)
-	if err != nil {
-		return nil, fmt.Errorf("backup: %w", err)
+	dump, err := m.dump(ctx)
+	var execErr *dagger.ExecError
+	if errors.As(err, &execErr) && execErr.ExitCode == stack.ExitNotRunning {
+		if _, err := m.serve(ctx, stack.Postgres); err != nil {
+			return nil, fmt.Errorf("backup: %w", err)
+		}
+		dump, err = m.dump(ctx)
 	}
-	dump := m.psqlClient(pg).
-		WithEnvVariable("COMMANDCENTER_BACKUP_AT", time.Now().Format(time.RFC3339Nano)).
-		WithExec([]string{"sh", "-c", withPGPassword + `umask 077 && pg_dump -h postgres -U ` + stack.DBUser +
-			` -d ` + stack.DBName + ` --format=custom --file "$1"`, "sh", dumpPath})
-	if _, err := dump.Sync(ctx); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("backup: pg_dump: %w", withStderr(err))
 	}
-	return dump.File(dumpPath), nil
+	return dump, nil
+}
+
+// dump runs pg_dump against the running postgres at the address it
+// recorded (commandcenter-probe), and fails with exit 3 when none runs.
+func (m *Commandcenter) dump(ctx context.Context) (*dagger.File, error) {
+	c := m.prober(stack.Postgres).
+		WithEnvVariable("COMMANDCENTER_BACKUP_AT", time.Now().Format(time.RFC3339Nano)).
+		WithExec([]string{stack.Script("probe"), string(stack.Postgres), "sh", "-c", withPGPassword +
+			`umask 077 && pg_dump -h "$HOST" -U ` + stack.DBUser + ` -d ` + stack.DBName + ` --format=custom --file "$1"`, "sh", dumpPath})
+	if _, err := c.Sync(ctx); err != nil {
+		return nil, err
+	}
+	return c.File(dumpPath), nil
 }
 
 // Replace the project's database with a dump made by Backup (or pg_dump --format=custom).

@@ -26,7 +26,7 @@ func (m *Commandcenter) DatabaseURL(
 	return m.url(ctx, stack.Postgres, host)
 }
 
-// The Redis URL of the stack for host tools (redis-cli, a GUI), as a Secret: redis://:<password>@<host>:<redis-port>/0.
+// The Redis URL of the stack for host tools (redis-cli, a GUI), as a Secret: redis://default:<password>@<host>:<redis-port>/0.
 //
 // The password is --redis-password or the generated one. Show it on
 // request: `dagger call redis-url plaintext`.
@@ -49,25 +49,23 @@ func (m *Commandcenter) url(ctx context.Context, s stack.Service, host string) (
 	if err := stack.ValidateHost(host); err != nil {
 		return nil, err
 	}
-	owners, err := m.generatedSecretOwners(ctx)
+	passwords, err := m.withAppPasswords(ctx)
 	if err != nil {
 		return nil, err
 	}
-	user := stack.User(stack.Backend)
 	files := m.secretFiles()
 	passwordFile := map[stack.Service]string{stack.Postgres: files.DBPassword, stack.Redis: files.RedisPassword}[s]
 	const out = "/tmp/commandcenter-url"
 	file := dag.Container().
 		From(m.PythonImage).
-		WithUser(user).
+		WithUser(stack.User(stack.Backend)).
 		With(withScripts("url")).
-		With(m.withDBPassword(user, owners[stack.Postgres])).
-		With(m.withRedisPassword(user, owners[stack.Redis])).
+		With(passwords).
 		WithEnvVariable("DB_USER", stack.DBUser).
 		WithEnvVariable("DB_NAME", stack.DBName).
 		WithEnvVariable("COMMANDCENTER_URL_AT", time.Now().Format(time.RFC3339Nano)).
 		WithExec([]string{"sh", "-c", `umask 077; [ -s "$4" ] || { echo "no password yet: start $1 once first" >&2; exit 3; }
-commandcenter-url "$@" >` + out, "sh", string(s), host, strconv.Itoa(m.config().Ports[s]), passwordFile}).
+url=$(commandcenter-url "$@") && printf %s "$url" >` + out, "sh", string(s), host, strconv.Itoa(m.config().Ports[s]), passwordFile}).
 		File(out)
 	value, err := file.Contents(ctx)
 	if err != nil {

@@ -88,6 +88,15 @@ func (r Commandcenter) MarshalJSON() ([]byte, error) {
 		BackendCommand         []string
 		FrontendCommand        []string
 		APIURL                 string
+		BackendEnv             []string
+		FrontendEnv            []string
+		BackendEnvFile         *dagger.Secret
+		BackendHealthPath      string
+		FrontendHealthPath     string
+		BackendMigrate         []string
+		FrontendMode           string
+		NpmToken               *dagger.Secret
+		PipIndexURL            *dagger.Secret
 	}
 	concrete.Project = r.Project
 	concrete.Source = r.Source
@@ -116,6 +125,15 @@ func (r Commandcenter) MarshalJSON() ([]byte, error) {
 	concrete.BackendCommand = r.BackendCommand
 	concrete.FrontendCommand = r.FrontendCommand
 	concrete.APIURL = r.APIURL
+	concrete.BackendEnv = r.BackendEnv
+	concrete.FrontendEnv = r.FrontendEnv
+	concrete.BackendEnvFile = r.BackendEnvFile
+	concrete.BackendHealthPath = r.BackendHealthPath
+	concrete.FrontendHealthPath = r.FrontendHealthPath
+	concrete.BackendMigrate = r.BackendMigrate
+	concrete.FrontendMode = r.FrontendMode
+	concrete.NpmToken = r.NpmToken
+	concrete.PipIndexURL = r.PipIndexURL
 	return json.Marshal(&concrete)
 }
 
@@ -148,6 +166,15 @@ func (r *Commandcenter) UnmarshalJSON(bs []byte) error {
 		BackendCommand         []string
 		FrontendCommand        []string
 		APIURL                 string
+		BackendEnv             []string
+		FrontendEnv            []string
+		BackendEnvFile         *dagger.Secret
+		BackendHealthPath      string
+		FrontendHealthPath     string
+		BackendMigrate         []string
+		FrontendMode           string
+		NpmToken               *dagger.Secret
+		PipIndexURL            *dagger.Secret
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -180,6 +207,15 @@ func (r *Commandcenter) UnmarshalJSON(bs []byte) error {
 	r.BackendCommand = concrete.BackendCommand
 	r.FrontendCommand = concrete.FrontendCommand
 	r.APIURL = concrete.APIURL
+	r.BackendEnv = concrete.BackendEnv
+	r.FrontendEnv = concrete.FrontendEnv
+	r.BackendEnvFile = concrete.BackendEnvFile
+	r.BackendHealthPath = concrete.BackendHealthPath
+	r.FrontendHealthPath = concrete.FrontendHealthPath
+	r.BackendMigrate = concrete.BackendMigrate
+	r.FrontendMode = concrete.FrontendMode
+	r.NpmToken = concrete.NpmToken
+	r.PipIndexURL = concrete.PipIndexURL
 	return nil
 }
 
@@ -672,7 +708,70 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg apiUrl", err))
 				}
 			}
-			return New(source, backendPath, frontendPath, project, dbPassword, secretKey, redisPassword, postgresImage, redisImage, pythonImage, nodeImage, proxyImage, postgresPort, redisPort, backendPort, frontendPort, retryAttempts, retryBaseDelay, postgresMaxConnections, postgresSharedBuffers, redisMaxMemory, redisEvictionPolicy, backendWorkers, nodeMaxOldSpaceSize, backendCommand, frontendCommand, apiUrl)
+			var backendEnv []string
+			if inputArgs["backendEnv"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backendEnv"]), &backendEnv)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendEnv", err))
+				}
+			}
+			var frontendEnv []string
+			if inputArgs["frontendEnv"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["frontendEnv"]), &frontendEnv)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg frontendEnv", err))
+				}
+			}
+			var backendEnvFile *dagger.Secret
+			if inputArgs["backendEnvFile"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backendEnvFile"]), &backendEnvFile)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendEnvFile", err))
+				}
+			}
+			var backendHealthPath string
+			if inputArgs["backendHealthPath"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backendHealthPath"]), &backendHealthPath)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendHealthPath", err))
+				}
+			}
+			var frontendHealthPath string
+			if inputArgs["frontendHealthPath"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["frontendHealthPath"]), &frontendHealthPath)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg frontendHealthPath", err))
+				}
+			}
+			var backendMigrate []string
+			if inputArgs["backendMigrate"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backendMigrate"]), &backendMigrate)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendMigrate", err))
+				}
+			}
+			var frontendMode string
+			if inputArgs["frontendMode"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["frontendMode"]), &frontendMode)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg frontendMode", err))
+				}
+			}
+			var npmToken *dagger.Secret
+			if inputArgs["npmToken"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["npmToken"]), &npmToken)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg npmToken", err))
+				}
+			}
+			var pipIndexUrl *dagger.Secret
+			if inputArgs["pipIndexUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pipIndexUrl"]), &pipIndexUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pipIndexUrl", err))
+				}
+			}
+			return New(source, backendPath, frontendPath, project, dbPassword, secretKey, redisPassword, postgresImage, redisImage, pythonImage, nodeImage, proxyImage, postgresPort, redisPort, backendPort, frontendPort, retryAttempts, retryBaseDelay, postgresMaxConnections, postgresSharedBuffers, redisMaxMemory, redisEvictionPolicy, backendWorkers, nodeMaxOldSpaceSize, backendCommand, frontendCommand, apiUrl, backendEnv, frontendEnv, backendEnvFile, backendHealthPath, frontendHealthPath, backendMigrate, frontendMode, npmToken, pipIndexUrl)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

@@ -45,7 +45,7 @@ func (m *Commandcenter) probe(ctx context.Context, s stack.Service) stack.Probe 
 	start := time.Now()
 	out, err := m.prober(s).
 		WithEnvVariable("COMMANDCENTER_PROBE_AT", start.Format(time.RFC3339Nano)).
-		WithExec([]string{stack.Script("probe"), string(s), "sh", "-c", probeScripts[s]}).
+		WithExec([]string{stack.Script("probe"), string(s), "sh", "-c", m.probeScript(s)}).
 		Stdout(ctx)
 	return stack.Probe{
 		Service: s,
@@ -58,7 +58,7 @@ func (m *Commandcenter) probe(ctx context.Context, s stack.Service) stack.Probe 
 // prober is the container a probe runs in: the service's own image and
 // user, its run volume, and the secret the probe needs.
 func (m *Commandcenter) prober(s stack.Service) *dagger.Container {
-	user := stack.User(s)
+	user := m.user(s)
 	c := m.reader(s).With(withScripts("lock", "probe"))
 	switch s {
 	case stack.Postgres:
@@ -72,6 +72,7 @@ func (m *Commandcenter) prober(s stack.Service) *dagger.Container {
 	return c
 }
 
+// image is the image service s runs in.
 func (m *Commandcenter) image(s stack.Service) string {
 	switch s {
 	case stack.Postgres:
@@ -81,36 +82,57 @@ func (m *Commandcenter) image(s stack.Service) string {
 	case stack.Backend:
 		return m.PythonImage
 	case stack.Frontend:
+		if m.config().Static() {
+			return m.ProxyImage
+		}
 		return m.NodeImage
 	default:
 		return m.ProxyImage
 	}
 }
 
-// probeScripts print one line on success and fail with the reason otherwise.
-// They read the service's address from $HOST, and secrets from files.
-var probeScripts = map[stack.Service]string{
-	stack.Postgres: `PGPASSWORD=$(cat "$PASSWORD_FILE") && export PGPASSWORD &&
+// user is who service s runs as.
+func (m *Commandcenter) user(s stack.Service) string {
+	return m.config().User(s)
+}
+
+// probeScript prints one line on success and fails with the reason
+// otherwise. It reads the service's address from $HOST, and secrets from
+// files.
+func (m *Commandcenter) probeScript(s stack.Service) string {
+	cfg := m.config()
+	path := cfg.HealthPath(s)
+	switch {
+	case s == stack.Postgres:
+		return `PGPASSWORD=$(cat "$PASSWORD_FILE") && export PGPASSWORD &&
 out=$(psql -h "$HOST" -p 5432 -U ` + stack.DBUser + ` -d ` + stack.DBName + ` -tAc 'SELECT 1' 2>&1) || { echo "$out" >&2; exit 1; }
 [ "$out" = 1 ] || { echo "SELECT 1 returned $out" >&2; exit 1; }
-echo "SELECT 1 answered"`,
-	stack.Redis: `REDISCLI_AUTH=$(cat "$REDIS_PASSWORD_FILE") && export REDISCLI_AUTH &&
+echo "SELECT 1 answered"`
+	case s == stack.Redis:
+		return `REDISCLI_AUTH=$(cat "$REDIS_PASSWORD_FILE") && export REDISCLI_AUTH &&
 out=$(timeout 5 redis-cli -h "$HOST" -p 6379 ping 2>&1) || { echo "$out" >&2; exit 1; }
 [ "$out" = PONG ] || { echo "PING returned $out" >&2; exit 1; }
-echo "PING answered PONG"`,
-	stack.Backend: `exec python3 -c '
+echo "PING answered PONG"`
+	case s == stack.Backend:
+		return `exec python3 -c '
 import os, sys, urllib.request
 try:
-    r = urllib.request.urlopen("http://%s:8000/health" % os.environ["HOST"], timeout=5)
+    r = urllib.request.urlopen("http://%s:8000` + path + `" % os.environ["HOST"], timeout=5)
 except Exception as e:
-    sys.exit("GET /health: %s" % e)
-print("GET /health answered %d" % r.status)'`,
-	stack.Frontend: `exec node -e '
-const req = require("http").get("http://" + process.env.HOST + ":3000/", r => {
-  console.log("GET / answered " + r.statusCode); process.exit(r.statusCode < 400 ? 0 : 1)
+    sys.exit("GET ` + path + `: %s" % e)
+print("GET ` + path + ` answered %d" % r.status)'`
+	case cfg.Static():
+		return `out=$(wget -q -T 5 -O /dev/null "http://$HOST:3000` + path + `" 2>&1) || { echo "GET ` + path + `: ${out:-no answer}" >&2; exit 1; }
+echo "GET ` + path + ` answered 2xx"`
+	}
+	return `exec node -e '
+const req = require("http").get("http://" + process.env.HOST + ":3000` + path + `", r => {
+  const ok = r.statusCode < 400;
+  (ok ? console.log : console.error)("GET ` + path + ` answered " + r.statusCode + (ok ? "" : ", a status of 400 or more"));
+  process.exit(ok ? 0 : 1)
 });
 req.setTimeout(5000, () => req.destroy(new Error("no answer within 5s")));
-req.on("error", e => { console.error("GET /: " + e.message); process.exit(1) })'`,
+req.on("error", e => { console.error("GET ` + path + `: " + e.message); process.exit(1) })'`
 }
 
 // probeMessage is a probe's one-line verdict: its output, or why it failed.

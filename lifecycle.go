@@ -59,16 +59,25 @@ func (m *Commandcenter) startServices(ctx context.Context, services []stack.Serv
 // Stop the stack gracefully: the proxy, the frontend, the backend, then postgres and redis.
 //
 // Each service gets SIGTERM and 10 s to exit before it is killed. Stopping a
-// service that is not running does nothing.
+// service that is not running does nothing, and so does stopping one that
+// --source cannot build (it was never started from it).
 //
 // +cache="never"
 func (m *Commandcenter) Stop(ctx context.Context) (*Commandcenter, error) {
-	order := append([]stack.Service{stack.Proxy}, reversed(stack.Services)...)
-	containers, err := m.containers(ctx, order)
-	if err != nil {
-		return nil, err
+	built := map[stack.Service]*dagger.Container{}
+	var order []stack.Service
+	for _, s := range append([]stack.Service{stack.Proxy}, reversed(stack.Services)...) {
+		_, err := m.containerOnce(ctx, s, built)
+		var missing *sourceError
+		switch {
+		case errors.As(err, &missing):
+			continue
+		case err != nil:
+			return nil, err
+		}
+		order = append(order, s)
 	}
-	if err := stopInOrder(ctx, order, containers); err != nil {
+	if err := stopInOrder(ctx, order, built); err != nil {
 		return nil, err
 	}
 	return m, nil

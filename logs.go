@@ -64,6 +64,7 @@ func (m *Commandcenter) readLog(ctx context.Context, s stack.Service, n int) (st
 func (m *Commandcenter) reader(s stack.Service) *dagger.Container {
 	return dag.Container().
 		From(m.image(s)).
-		WithUser(stack.User(s)).
-		With(m.withRunVolume(s))
+		WithUser(m.user(s)).
+		With(m.withRunVolume(s)).
+		WithEnvVariable("COMMANDCENTER_LOG_DIR", stack.LogDir)
 }

@@ -78,12 +78,31 @@ type Commandcenter struct {
 	FrontendCommand []string
 	// +private
 	APIURL string
+	// +private
+	BackendEnv []string
+	// +private
+	FrontendEnv []string
+	// +private
+	BackendEnvFile *dagger.Secret
+	// +private
+	BackendHealthPath string
+	// +private
+	FrontendHealthPath string
+	// +private
+	BackendMigrate []string
+	// +private
+	FrontendMode string
+	// +private
+	NpmToken *dagger.Secret
+	// +private
+	PipIndexURL *dagger.Secret
 }
 
 func New(
 	// The app repository. The backend (requirements.txt, app/main.py) and the
-	// frontend (package.json) are sub-directories of it.
-	// +defaultPath="/"
+	// frontend (package.json) are sub-directories of it. Default: the demo app
+	// in this module's repository; from your app's directory, pass --source .
+	// +defaultPath="/demo"
 	// +ignore=[".git", "**/node_modules", "**/.venv", "**/__pycache__"]
 	source *dagger.Directory,
 	// Path of the backend inside source.
@@ -105,7 +124,8 @@ func New(
 	// start and kept with the project's backend state.
 	// +optional
 	secretKey *dagger.Secret,
-	// Redis password (requirepass). Without it, Redis accepts clients without one.
+	// Redis password (requirepass). Without it, a random one is generated on
+	// first start and kept with the project's data.
 	// +optional
 	redisPassword *dagger.Secret,
 	// PostgreSQL image.
@@ -173,6 +193,44 @@ func New(
 	// frontend as VITE_API_BASE_URL. Default: http://localhost:<backend-port>.
 	// +optional
 	apiUrl string,
+	// The backend's own environment, as KEY=VALUE items, e.g.
+	// LOG_LEVEL=debug,FEATURE_X=on. Variables the module sets
+	// (DATABASE_URL, ...) are refused. For secrets, use --backend-env-file.
+	// +optional
+	backendEnv []string,
+	// The frontend's own environment, as KEY=VALUE items; in static mode they
+	// are set for the build, where Vite compiles VITE_* ones into the app.
+	// +optional
+	frontendEnv []string,
+	// A dotenv file of variables for the backend's process, e.g.
+	// file:./backend.env: KEY=VALUE lines, "export", quotes and # comments.
+	// The launcher parses it (never as shell) and gives the variables to the
+	// backend's process only; they are never in the container's definition.
+	// +optional
+	backendEnvFile *dagger.Secret,
+	// Path whose GET answers 2xx when the backend is healthy.
+	// +default="/health"
+	backendHealthPath string,
+	// Path whose GET answers below 400 when the frontend is healthy.
+	// +default="/"
+	frontendHealthPath string,
+	// Command run before each start of the backend, with its environment,
+	// e.g. alembic,upgrade,head. If it fails, the start fails with its
+	// output and is not retried.
+	// +optional
+	backendMigrate []string,
+	// dev: the Vite dev server. static: npm run build, then nginx serves
+	// dist/ as uid 101, with the SPA fallback to index.html.
+	// +default="dev"
+	frontendMode string,
+	// npm registry token, given to the frontend's install only as NPM_TOKEN,
+	// which the app's .npmrc can name: //registry.example.com/:_authToken=${NPM_TOKEN}.
+	// +optional
+	npmToken *dagger.Secret,
+	// Python package index URL, often with credentials, given to pip as
+	// PIP_INDEX_URL for the backend's install only.
+	// +optional
+	pipIndexUrl *dagger.Secret,
 ) (*Commandcenter, error) {
 	m := &Commandcenter{
 		Project: project, Source: source, BackendPath: backendPath, FrontendPath: frontendPath,
@@ -185,6 +243,10 @@ func New(
 		RedisMaxMemory: redisMaxMemory, RedisEvictionPolicy: redisEvictionPolicy,
 		BackendWorkers: backendWorkers, NodeMaxOldSpaceSize: nodeMaxOldSpaceSize,
 		BackendCommand: backendCommand, FrontendCommand: frontendCommand, APIURL: apiUrl,
+		BackendEnv: backendEnv, FrontendEnv: frontendEnv, BackendEnvFile: backendEnvFile,
+		BackendHealthPath: backendHealthPath, FrontendHealthPath: frontendHealthPath,
+		BackendMigrate: backendMigrate, FrontendMode: frontendMode,
+		NpmToken: npmToken, PipIndexURL: pipIndexUrl,
 	}
 	if err := m.config().Validate(); err != nil {
 		return nil, err
@@ -213,8 +275,14 @@ func (m *Commandcenter) config() stack.Config {
 			RedisMaxMemory: m.RedisMaxMemory, RedisEvictionPolicy: m.RedisEvictionPolicy,
 			BackendWorkers: m.BackendWorkers, NodeMaxOldSpaceMB: m.NodeMaxOldSpaceSize,
 		},
-		BackendCommand:  m.BackendCommand,
-		FrontendCommand: m.FrontendCommand,
-		APIURL:          m.APIURL,
+		BackendCommand:     m.BackendCommand,
+		FrontendCommand:    m.FrontendCommand,
+		APIURL:             m.APIURL,
+		BackendEnv:         m.BackendEnv,
+		FrontendEnv:        m.FrontendEnv,
+		BackendHealthPath:  m.BackendHealthPath,
+		FrontendHealthPath: m.FrontendHealthPath,
+		BackendMigrate:     m.BackendMigrate,
+		FrontendMode:       m.FrontendMode,
 	}
 }

@@ -86,7 +86,7 @@ if cc_running "$1"; then echo "running since $(cc_started "$1")"; else cat "$cc_
 // image's major and of the project's cluster, when that is another one.
 func (m *Commandcenter) resetVolumes(s stack.Service, major, cluster string) map[string]dagger.WithContainerFunc {
 	volumes := map[string]dagger.WithContainerFunc{stack.LogDir: m.withRunVolume(s)}
-	user := stack.User(s)
+	user := m.user(s)
 	switch s {
 	case stack.Postgres:
 		volumes[stack.PGData] = m.withPGData(major)

@@ -140,7 +140,18 @@ func (m *Commandcenter) startError(ctx context.Context, s stack.Service, took ti
 	if tail, terr := m.readLog(tailCtx, s, startErrorLogLines); terr == nil {
 		logs = fmt.Sprintf("\nlast lines of its log (dagger call logs --service %s):\n%s", s, strings.TrimRight(tail, "\n"))
 	}
-	return fmt.Errorf("start %s: gave up after %s: %w%s", s, took.Round(time.Second), withStderr(err), logs)
+	return fmt.Errorf("start %s: gave up after %s%s: %w%s", s, took.Round(time.Second), killedHint(err), withStderr(err), logs)
+}
+
+// killedHint explains a process that SIGKILL ended (exit 137) when nothing
+// stopped it: on an engine without memory limits per container, that is
+// the kernel's out-of-memory killer.
+func killedHint(err error) string {
+	var execErr *dagger.ExecError
+	if errors.As(err, &execErr) && execErr.ExitCode == 137 {
+		return " (the process was killed: is the engine's host out of memory?)"
+	}
+	return ""
 }
 
 // withStderr adds the last lines an exec printed on stderr to its error,

@@ -46,11 +46,23 @@ func withSecret(path string, secret *dagger.Secret, owner string) dagger.WithCon
 	}
 }
 
+// withSecretVariable sets the secret variable name, when secret is set: for
+// one build step, which removes it again (WithoutSecretVariable).
+func withSecretVariable(name string, secret *dagger.Secret) dagger.WithContainerFunc {
+	return func(c *dagger.Container) *dagger.Container {
+		if secret == nil {
+			return c
+		}
+		return c.WithSecretVariable(name, secret)
+	}
+}
+
 func (m *Commandcenter) given() stack.Given {
 	return stack.Given{
-		DBPassword:    m.DBPassword != nil,
-		RedisPassword: m.RedisPassword != nil,
-		SecretKey:     m.SecretKey != nil,
+		DBPassword:     m.DBPassword != nil,
+		RedisPassword:  m.RedisPassword != nil,
+		SecretKey:      m.SecretKey != nil,
+		BackendEnvFile: m.BackendEnvFile != nil,
 	}
 }
 
@@ -61,7 +73,7 @@ func (m *Commandcenter) secretFiles() stack.SecretFiles {
 // withDBPassword gives a container the database password: the given secret,
 // or the volume on which postgres generates one. The volume belongs to the
 // postgres user, so owner must be that user (by name in the postgres image,
-// by uid:gid elsewhere; see generatedSecretOwners).
+// by number elsewhere; see generatedSecretOwners).
 func (m *Commandcenter) withDBPassword(reader, owner string) dagger.WithContainerFunc {
 	if m.DBPassword != nil {
 		return withSecret(m.secretFiles().DBPassword, m.DBPassword, reader)
@@ -78,10 +90,24 @@ func (m *Commandcenter) withRedisPassword(reader, owner string) dagger.WithConta
 	return withVolume(stack.GeneratedRedisDir, stack.Volume(m.Project, "redis-secret"), owner)
 }
 
-// generatedSecretOwners maps postgres and redis to the uid:gid of their
-// image's user, for the images that mount the volumes on which they
-// generate a password (a name like "postgres" means nothing elsewhere).
-// Only the volumes in use are looked up.
+// withAppPasswords gives a container of the backend's user both passwords,
+// given or generated.
+func (m *Commandcenter) withAppPasswords(ctx context.Context) (dagger.WithContainerFunc, error) {
+	owners, err := m.generatedSecretOwners(ctx)
+	if err != nil {
+		return nil, err
+	}
+	user := stack.User(stack.Backend)
+	return func(c *dagger.Container) *dagger.Container {
+		return c.With(m.withDBPassword(user, owners[stack.Postgres])).
+			With(m.withRedisPassword(user, owners[stack.Redis]))
+	}, nil
+}
+
+// generatedSecretOwners maps postgres and redis to the numeric owner of the
+// volumes on which they generate a password, for the other images that
+// mount them (a name like "redis" means nothing there). Only the volumes in
+// use are looked up.
 func (m *Commandcenter) generatedSecretOwners(ctx context.Context) (map[stack.Service]string, error) {
 	owners := map[stack.Service]string{}
 	generated := map[stack.Service]bool{stack.Postgres: m.DBPassword == nil, stack.Redis: m.RedisPassword == nil}
@@ -89,7 +115,7 @@ func (m *Commandcenter) generatedSecretOwners(ctx context.Context) (map[stack.Se
 		if !gen {
 			continue
 		}
-		owner, err := userID(ctx, m.image(s), stack.User(s))
+		owner, err := numericOwner(ctx, m.image(s), stack.User(s))
 		if err != nil {
 			return nil, err
 		}
@@ -98,12 +124,14 @@ func (m *Commandcenter) generatedSecretOwners(ctx context.Context) (map[stack.Se
 	return owners, nil
 }
 
-// userID is the uid:gid of user in image.
-func userID(ctx context.Context, image, user string) (string, error) {
+// numericOwner is the owner that the engine makes of user's name in image:
+// uid:uid, since an owner without a group gets the uid as its gid (and
+// redis's group, 1000, is not its uid, 999).
+func numericOwner(ctx context.Context, image, user string) (string, error) {
 	out, err := dag.Container().
 		From(image).
 		WithUser(user).
-		WithExec([]string{"sh", "-c", `echo "$(id -u):$(id -g)"`}).
+		WithExec([]string{"sh", "-c", `echo "$(id -u):$(id -u)"`}).
 		Stdout(ctx)
 	if err != nil {
 		return "", fmt.Errorf("find the %s user of %s: %w", user, image, err)

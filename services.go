@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strconv"
 
 	"dagger/commandcenter/internal/dagger"
 	"dagger/commandcenter/internal/stack"
@@ -185,7 +184,7 @@ func (m *Commandcenter) base(s stack.Service, image string) *dagger.Container {
 // runtime turns a built container into service s of the configuration cfg:
 // its user, run volume, environment, port, health check and command.
 func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service, cfg stack.Config) *dagger.Container {
-	user := stack.User(s)
+	user := cfg.User(s)
 	c = c.With(withScripts("run", "lock")).
 		WithUser(user).
 		With(m.withRunVolume(s))
@@ -198,7 +197,7 @@ func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service, cfg stack.
 		}
 	} else {
 		c = c.WithExposedPort(stack.InternalPort(s)).
-			WithDockerHealthcheck(stack.HealthCheck(s), healthCheck(s))
+			WithDockerHealthcheck(cfg.HealthCheck(s), healthCheck(s))
 	}
 	return c.WithoutEntrypoint().WithDefaultArgs(cfg.Command(s))
 }
@@ -224,83 +223,6 @@ func (m *Commandcenter) redisContainer() *dagger.Container {
 		With(m.withRedisData()).
 		With(m.withRedisPassword(user, user))
 	return m.runtime(c, stack.Redis, m.config())
-}
-
-// backendContainer is the backend, bound to deps (postgres and redis).
-func (m *Commandcenter) backendContainer(ctx context.Context, deps map[stack.Service]*dagger.Service) (*dagger.Container, error) {
-	if err := m.checkBackend(ctx); err != nil {
-		return nil, err
-	}
-	owners, err := m.generatedSecretOwners(ctx)
-	if err != nil {
-		return nil, err
-	}
-	user := stack.User(stack.Backend)
-	c := m.backendBuild().
-		With(withScripts("backend-env", "secret", "url")).
-		With(withVolume(stack.StateDir, stack.Volume(m.Project, "backend-state"), user)).
-		With(m.withDBPassword(user, owners[stack.Postgres])).
-		With(m.withRedisPassword(user, owners[stack.Redis])).
-		With(withSecret(m.secretFiles().SecretKey, m.SecretKey, user)).
-		WithServiceBinding(string(stack.Postgres), deps[stack.Postgres]).
-		WithServiceBinding(string(stack.Redis), deps[stack.Redis])
-	return m.runtime(c, stack.Backend, m.config()), nil
-}
-
-// backendBuild installs the backend's requirements into a virtualenv before
-// copying its source, so a source-only change re-runs no install.
-func (m *Commandcenter) backendBuild() *dagger.Container {
-	src := m.Source.Directory(m.BackendPath)
-	uid := strconv.Itoa(stack.AppUID)
-	return m.base(stack.Backend, m.PythonImage).
-		WithUser("0").
-		WithExec([]string{"sh", "-c", `if command -v useradd >/dev/null; then
-	groupadd --gid "$1" app && useradd --uid "$1" --gid "$1" --home-dir /home/app --create-home --shell /usr/sbin/nologin app
-else
-	addgroup -g "$1" app && adduser -D -u "$1" -G app -h /home/app -s /sbin/nologin app
-fi`, "sh", uid}).
-		WithEnvVariable("PIP_DISABLE_PIP_VERSION_CHECK", "1").
-		WithEnvVariable("VIRTUAL_ENV", stack.VenvDir).
-		WithEnvVariable("PATH", stack.VenvDir+"/bin:${PATH}", dagger.ContainerWithEnvVariableOpts{Expand: true}).
-		WithExec([]string{"python3", "-m", "venv", stack.VenvDir}).
-		WithFile(stack.AppDir+"/requirements.txt", src.File("requirements.txt")).
-		WithMountedCache("/var/cache/pip", dag.CacheVolume("commandcenter-pip")).
-		WithExec([]string{"pip", "install", "--cache-dir", "/var/cache/pip", "-r", stack.AppDir + "/requirements.txt"}).
-		WithoutMount("/var/cache/pip").
-		WithDirectory(stack.AppDir, src, dagger.ContainerWithDirectoryOpts{Exclude: []string{".venv", "**/__pycache__"}}).
-		WithWorkdir(stack.AppDir)
-}
-
-func (m *Commandcenter) frontendContainer(ctx context.Context, backend *dagger.Service) (*dagger.Container, error) {
-	hasLock, err := m.checkFrontend(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c := m.frontendBuild(hasLock).WithServiceBinding(string(stack.Backend), backend)
-	return m.runtime(c, stack.Frontend, m.config()), nil
-}
-
-// frontendBuild installs the frontend's packages as the node user from
-// package.json and the lockfile alone (npm ci, or npm install without a
-// lockfile), then copies the source: a source-only change re-runs no install.
-func (m *Commandcenter) frontendBuild(hasLock bool) *dagger.Container {
-	src := m.Source.Directory(m.FrontendPath)
-	user := stack.User(stack.Frontend)
-	owned := dagger.ContainerWithFileOpts{Owner: user}
-	install := []string{"npm", "install", "--no-audit", "--no-fund", "--cache", "/var/cache/npm"}
-	c := m.base(stack.Frontend, m.NodeImage).
-		WithDirectory(stack.AppDir, dag.Directory(), dagger.ContainerWithDirectoryOpts{Owner: user}).
-		WithFile(stack.AppDir+"/package.json", src.File("package.json"), owned)
-	if hasLock {
-		c = c.WithFile(stack.AppDir+"/package-lock.json", src.File("package-lock.json"), owned)
-		install[1] = "ci"
-	}
-	return c.WithUser(user).
-		WithWorkdir(stack.AppDir).
-		With(withVolume("/var/cache/npm", "commandcenter-npm", user)).
-		WithExec(install).
-		WithoutMount("/var/cache/npm").
-		WithDirectory(stack.AppDir, src, dagger.ContainerWithDirectoryOpts{Exclude: []string{"node_modules"}, Owner: user})
 }
 
 func (m *Commandcenter) proxyContainer(services map[stack.Service]*dagger.Service) *dagger.Container {

@@ -26,19 +26,22 @@ func (m *Commandcenter) checkBackend(ctx context.Context) error {
 		`the default command runs "uvicorn app.main:app": add the module, or set --backend-command`)
 }
 
-// checkFrontend fails fast when the frontend has no package.json, and says
-// whether it has a lockfile (npm ci) or not (npm install).
-func (m *Commandcenter) checkFrontend(ctx context.Context) (hasLock bool, err error) {
+// checkFrontend fails fast when the frontend has no package.json, and
+// returns the names in its directory, from which InstallFiles picks.
+func (m *Commandcenter) checkFrontend(ctx context.Context) ([]string, error) {
 	if err := m.require(ctx, m.FrontendPath, dagger.ExistsTypeDirectoryType,
 		"point --source at the app repository, or set --frontend-path"); err != nil {
-		return false, err
+		return nil, err
 	}
 	if err := m.require(ctx, path.Join(m.FrontendPath, "package.json"), dagger.ExistsTypeRegularType,
-		"the frontend is installed with npm from its package.json: add it, or set --frontend-path"); err != nil {
-		return false, err
+		"the frontend is installed from its package.json: add it, or set --frontend-path"); err != nil {
+		return nil, err
 	}
-	return m.Source.Exists(ctx, path.Join(m.FrontendPath, "package-lock.json"),
-		dagger.DirectoryExistsOpts{ExpectedType: dagger.ExistsTypeRegularType})
+	entries, err := m.Source.Directory(m.FrontendPath).Entries(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list %s in --source: %w", m.FrontendPath, err)
+	}
+	return entries, nil
 }
 
 // require fails with "<path> not found in --source: <fix>" unless the source
@@ -49,7 +52,12 @@ func (m *Commandcenter) require(ctx context.Context, p string, kind dagger.Exist
 		return fmt.Errorf("check %s in --source: %w", p, err)
 	}
 	if !ok {
-		return fmt.Errorf("%s not found in --source: %s", p, fix)
+		return &sourceError{fmt.Sprintf("%s not found in --source: %s", p, fix)}
 	}
 	return nil
 }
+
+// sourceError is a file or directory that --source lacks.
+type sourceError struct{ msg string }
+
+func (e *sourceError) Error() string { return e.msg }

@@ -23,7 +23,7 @@ func withVolume(path, name, owner string) dagger.WithContainerFunc {
 // one instance of it run at a time, and the record of that instance (see
 // internal/scripts/lock.sh).
 func (m *Commandcenter) withRunVolume(s stack.Service) dagger.WithContainerFunc {
-	return withVolume(stack.LogDir, stack.Volume(m.Project, "logs", string(s)), stack.User(s))
+	return withVolume(stack.LogDir, stack.Volume(m.Project, "logs", string(s)), m.user(s))
 }
 
 // withPGData mounts the PostgreSQL data volume of the given major version.

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"dagger/commandcenter/internal/dagger"
+	"dagger/commandcenter/internal/stack"
+)
+
+// backendContainer is the backend, bound to deps (postgres and redis).
+func (m *Commandcenter) backendContainer(ctx context.Context, deps map[stack.Service]*dagger.Service) (*dagger.Container, error) {
+	if err := m.checkBackend(ctx); err != nil {
+		return nil, err
+	}
+	passwords, err := m.withAppPasswords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	user := stack.User(stack.Backend)
+	files := m.secretFiles()
+	c := m.backendBuild().
+		With(withScripts("backend-env", "secret", "url", "app")).
+		With(withVolume(stack.StateDir, stack.Volume(m.Project, "backend-state"), user)).
+		With(passwords).
+		With(withSecret(files.SecretKey, m.SecretKey, user)).
+		With(withSecret(files.BackendEnvFile, m.BackendEnvFile, user)).
+		With(m.checkEnvFile).
+		WithServiceBinding(string(stack.Postgres), deps[stack.Postgres]).
+		WithServiceBinding(string(stack.Redis), deps[stack.Redis])
+	return m.runtime(c, stack.Backend, m.config()), nil
+}
+
+// checkEnvFile parses --backend-env-file as the launcher will, as a build
+// step: a bad line fails the build, naming the line, before anything
+// starts. The file's contents never leave the container.
+func (m *Commandcenter) checkEnvFile(c *dagger.Container) *dagger.Container {
+	if m.BackendEnvFile == nil {
+		return c
+	}
+	return c.WithEnvVariable("COMMANDCENTER_RESERVED_ENV", strings.Join(m.config().ReservedEnv(stack.Backend), " ")).
+		WithUser(stack.User(stack.Backend)).
+		WithExec([]string{stack.Script("app"), "--check", m.secretFiles().BackendEnvFile})
+}
+
+// backendBuild installs the backend's requirements into a virtualenv before
+// copying its source, so a source-only change re-runs no install.
+func (m *Commandcenter) backendBuild() *dagger.Container {
+	src := m.Source.Directory(m.BackendPath)
+	uid := strconv.Itoa(stack.AppUID)
+	return m.base(stack.Backend, m.PythonImage).
+		WithUser("0").
+		WithExec([]string{"sh", "-c", `if command -v useradd >/dev/null; then
+	groupadd --gid "$1" app && useradd --uid "$1" --gid "$1" --home-dir /home/app --create-home --shell /usr/sbin/nologin app
+else
+	addgroup -g "$1" app && adduser -D -u "$1" -G app -h /home/app -s /sbin/nologin app
+fi`, "sh", uid}).
+		WithEnvVariable("PIP_DISABLE_PIP_VERSION_CHECK", "1").
+		WithEnvVariable("VIRTUAL_ENV", stack.VenvDir).
+		WithEnvVariable("PATH", stack.VenvDir+"/bin:${PATH}", dagger.ContainerWithEnvVariableOpts{Expand: true}).
+		WithExec([]string{"python3", "-m", "venv", stack.VenvDir}).
+		WithFile(stack.AppDir+"/requirements.txt", src.File("requirements.txt")).
+		WithMountedCache("/var/cache/pip", dag.CacheVolume("commandcenter-pip")).
+		With(withSecretVariable("PIP_INDEX_URL", m.PipIndexURL)).
+		WithExec([]string{"sh", "-c", pipInstall}).
+		WithoutSecretVariable("PIP_INDEX_URL").
+		WithoutMount("/var/cache/pip").
+		WithDirectory(stack.AppDir, src, dagger.ContainerWithDirectoryOpts{Exclude: []string{".venv", "**/__pycache__"}}).
+		WithWorkdir(stack.AppDir)
+}
+
+// pipInstall installs requirements.txt. An index given as plain http
+// (--pip-index-url, a mirror inside the network) is trusted, as pip
+// otherwise refuses it; the URL stays in the secret variable.
+const pipInstall = `case ${PIP_INDEX_URL:-} in
+http://*) h=${PIP_INDEX_URL#http://}; h=${h%%/*}; h=${h##*@}; PIP_TRUSTED_HOST=${h%%:*}; export PIP_TRUSTED_HOST ;;
+esac
+exec pip install --cache-dir /var/cache/pip -r ` + stack.AppDir + `/requirements.txt`

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"path"
+
+	"dagger/commandcenter/internal/dagger"
+	"dagger/commandcenter/internal/stack"
+)
+
+// npmCache is the package managers' download cache during the install.
+const npmCache = "/var/cache/npm"
+
+// frontendContainer is the frontend in its mode, bound to the backend.
+func (m *Commandcenter) frontendContainer(ctx context.Context, backend *dagger.Service) (*dagger.Container, error) {
+	entries, err := m.checkFrontend(ctx)
+	if err != nil {
+		return nil, err
+	}
+	installed := m.frontendInstall(stack.InstallFiles(entries))
+	cfg := m.config()
+	var c *dagger.Container
+	if cfg.Static() {
+		c = m.frontendStatic(installed)
+	} else {
+		c = m.frontendDev(installed)
+	}
+	return m.runtime(c.WithServiceBinding(string(stack.Backend), backend), stack.Frontend, cfg), nil
+}
+
+// frontendInstall installs the frontend's packages as the node user from
+// the manifests alone (package.json and lockfiles), so a source-only change
+// re-runs no install. The package managers' configurations (.npmrc, ...)
+// and --npm-token are there for the install only: they may hold tokens,
+// and no later layer has them.
+func (m *Commandcenter) frontendInstall(manifests, configs []string) *dagger.Container {
+	src := m.Source.Directory(m.FrontendPath)
+	user := stack.User(stack.Frontend)
+	c := m.base(stack.Frontend, m.NodeImage).
+		With(withScripts("frontend-install")).
+		WithDirectory(stack.AppDir, src, dagger.ContainerWithDirectoryOpts{Include: manifests, Owner: user})
+	for _, name := range configs {
+		c = c.WithMountedFile(stack.AppDir+"/"+name, src.File(name), dagger.ContainerWithMountedFileOpts{Owner: user})
+	}
+	c = c.WithUser(user).
+		WithWorkdir(stack.AppDir).
+		With(withVolume(npmCache, "commandcenter-npm", user)).
+		With(withSecretVariable("NPM_TOKEN", m.NpmToken)).
+		WithExec([]string{stack.Script("frontend-install"), npmCache}).
+		WithoutSecretVariable("NPM_TOKEN").
+		WithoutMount(npmCache)
+	for _, name := range configs {
+		c = c.WithoutMount(stack.AppDir + "/" + name)
+	}
+	return c
+}
+
+// withFrontendSource copies the frontend's source over the installed
+// packages, without node_modules or the package managers' configurations.
+func (m *Commandcenter) withFrontendSource(c *dagger.Container) *dagger.Container {
+	return c.WithDirectory(stack.AppDir, m.Source.Directory(m.FrontendPath), dagger.ContainerWithDirectoryOpts{
+		Exclude: append([]string{"node_modules"}, stack.PackageManagerConfigs...),
+		Owner:   stack.User(stack.Frontend),
+	})
+}
+
+// frontendDev serves the source with the Vite dev server (or
+// --frontend-command), through the module's Vite configuration. Its
+// directory belongs to the node user: Vite writes its bundled config
+// beside it.
+func (m *Commandcenter) frontendDev(installed *dagger.Container) *dagger.Container {
+	config := dag.Directory().WithNewFile(path.Base(stack.ViteConfig), stack.ViteConfigSource)
+	return installed.With(m.withFrontendSource).
+		WithDirectory(path.Join(stack.AppDir, path.Dir(stack.ViteConfig)), config,
+			dagger.ContainerWithDirectoryOpts{Owner: stack.User(stack.Frontend)})
+}
+
+// frontendStatic builds the app with npm run build, VITE_* variables set,
+// and serves its dist/ with nginx.
+func (m *Commandcenter) frontendStatic(installed *dagger.Container) *dagger.Container {
+	build := installed.With(m.withFrontendSource)
+	for _, e := range m.config().FrontendBuildEnv() {
+		build = build.WithEnvVariable(e.Name, e.Value)
+	}
+	dist := build.WithExec([]string{"npm", "run", "build"}).Directory(stack.AppDir + "/dist")
+	return m.base(stack.Frontend, m.ProxyImage).
+		WithNewFile("/etc/nginx/nginx.conf", stack.StaticSiteConfig()).
+		WithDirectory(stack.StaticDir, dist)
+}
