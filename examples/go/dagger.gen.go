@@ -206,6 +206,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Examples).CommandcenterBackend(&parent, ctx, source)
+		case "CommandcenterBackup":
+			var parent Examples
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			return (*Examples).CommandcenterBackup(&parent, source), nil
 		case "CommandcenterContainer":
 			var parent Examples
 			err = json.Unmarshal(parentJSON, &parent)
@@ -262,6 +276,27 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Examples).CommandcenterRestart(&parent, ctx, source)
+		case "CommandcenterRestore":
+			var parent Examples
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			var dump *dagger.File
+			if inputArgs["dump"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dump"]), &dump)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dump", err))
+				}
+			}
+			return (*Examples).CommandcenterRestore(&parent, ctx, source, dump)
 		case "CommandcenterStart":
 			var parent Examples
 			err = json.Unmarshal(parentJSON, &parent)

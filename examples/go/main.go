@@ -115,3 +115,24 @@ func (m *Examples) CommandcenterContainer(
 	}
 	return out, nil
 }
+
+// Back up a project's database: `dagger call -m examples/go commandcenter-backup export --path db.dump`.
+//
+// The dump is in pg_dump's custom format; Restore, or pg_restore, reads it.
+func (m *Examples) CommandcenterBackup(
+	// +defaultPath="/tests/testdata/app"
+	source *dagger.Directory,
+) *dagger.File {
+	return app(source, "example-backup").Backup()
+}
+
+// Copy a dump into another project's database, then report its health.
+func (m *Examples) CommandcenterRestore(
+	ctx context.Context,
+	// +defaultPath="/tests/testdata/app"
+	source *dagger.Directory,
+	// A dump made by Backup.
+	dump *dagger.File,
+) (string, error) {
+	return app(source, "example-restore").Restore(dump).Health(ctx)
+}

@@ -44,11 +44,29 @@ func (r *Commandcenter) WithGraphQLQuery(q *querybuilder.Selection) *Commandcent
 
 // Python backend, as the app user (uid 10001), bound to postgres and redis.
 //
-// It gets DATABASE_URL, REDIS_URL, SECRET_KEY and PROJECT_NAME, and serves on port 8000.
-func (r *Commandcenter) Backend() *Service { // commandcenter (../../../../services.go:44:1)
+// It gets DATABASE_URL, REDIS_URL, SECRET_KEY and PROJECT_NAME, and serves
+// on port 8000. It and what it binds are started with retry before it is
+// returned.
+func (r *Commandcenter) Backend() *Service { // commandcenter (../../../../services.go:56:1)
 	q := r.query.Select("backend")
 
 	return &Service{
+		query: q,
+	}
+}
+
+// A pg_dump of the project's database, in pg_dump's custom format (pg_restore reads it).
+//
+// It is taken from the project's running postgres, whichever engine
+// session runs it, or from one started in this session for the purpose.
+// Rows, sequences and the schema are all in it. Save it with
+// `dagger call backup export --path db.dump`: the file is readable by its
+// owner only. One engine session takes one backup of a project, however
+// often the file is used in it: a new session takes a new one.
+func (r *Commandcenter) Backup() *File { // commandcenter (../../../../backup.go:27:1)
+	q := r.query.Select("backup")
+
+	return &File{
 		query: q,
 	}
 }
@@ -58,7 +76,7 @@ func (r *Commandcenter) Backend() *Service { // commandcenter (../../../../servi
 // Use it to inspect a service or to run a one-off command beside it, e.g.
 // a migration: `container --service backend with-exec --args
 // commandcenter-backend-env,alembic,upgrade,head`.
-func (r *Commandcenter) Container(service string) *Container { // commandcenter (../../../../services.go:71:1)
+func (r *Commandcenter) Container(service string) *Container { // commandcenter (../../../../services.go:106:1)
 	q := r.query.Select("container")
 	q = q.Arg("service", service)
 
@@ -67,8 +85,39 @@ func (r *Commandcenter) Container(service string) *Container { // commandcenter 
 	}
 }
 
+// CommandcenterDatabaseURLOpts contains options for Commandcenter.DatabaseURL
+type CommandcenterDatabaseURLOpts struct {
+	//
+	// Host name or address where the tool reaches the stack.
+	//
+	//
+	// Default: "localhost"
+	Host string // commandcenter (../../../../credentials.go:24:2)
+}
+
+// The PostgreSQL URL of the stack for host tools (psql, a GUI), as a Secret: postgresql://commandcenter:<password>@<host>:<postgres-port>/commandcenter.
+//
+// The password is --db-password or the generated one. Show it on request:
+// `dagger call database-url plaintext`; pass it on as a secret:
+// `psql "$(dagger call database-url plaintext)"`.
+func (r *Commandcenter) DatabaseURL(opts ...CommandcenterDatabaseURLOpts) *Secret { // commandcenter (../../../../credentials.go:20:1)
+	q := r.query.Select("databaseUrl")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `host` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Host) {
+			q = q.Arg("host", opts[i].Host)
+		}
+	}
+
+	return &Secret{
+		query: q,
+	}
+}
+
 // Node frontend, as the image's node user, bound to the backend, serving on port 3000.
-func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../../services.go:51:1)
+//
+// It and what it binds are started with retry before it is returned.
+func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../../services.go:66:1)
 	q := r.query.Select("frontend")
 
 	return &Service{
@@ -76,15 +125,17 @@ func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../../serv
 	}
 }
 
-// Probe each service from a fresh container and report its status, latency and message, one line per service.
+// Probe each service of the project, wherever it runs, and report its status, latency and message, one line per service.
 //
 // postgres must answer SELECT 1 with the password, redis PING, the backend
 // GET /health with a 2xx status and the frontend GET / with a status below
-// 500. Probes reach each service by its host name without binding it, so a
-// stopped service is reported unhealthy, never started. A probe waits at most
-// 5 s for its service and 60 s in all; latency is the probe's round trip,
-// its container's start included.
-func (r *Commandcenter) Health(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:30:1)
+// 400. A probe finds the running instance through the lock and address it
+// records on the project's volume, so it also reports a stack that another
+// engine session runs, and it never starts a stopped service: that one is
+// reported "not running". A probe waits at most 5 s for its service and
+// 60 s in all; latency is the probe's round trip, its container's start
+// included.
+func (r *Commandcenter) Health(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:32:1)
 	if r.health != nil {
 		return *r.health, nil
 	}
@@ -184,8 +235,11 @@ func (r *Commandcenter) Logs(ctx context.Context, service string, opts ...Comman
 // PostgreSQL server of the project, as the image's postgres user, with its data on the project's volume.
 //
 // Role and database are both "commandcenter". The password comes from
-// --db-password, or is generated on first start (see New).
-func (r *Commandcenter) Postgres() *Service { // commandcenter (../../../../services.go:28:1)
+// --db-password, or is generated on first start (see New). It is started,
+// with retry, before it is returned, and runs until Stop or the end of the
+// session; only one instance of a project's postgres runs at a time, in any
+// session.
+func (r *Commandcenter) Postgres() *Service { // commandcenter (../../../../services.go:33:1)
 	q := r.query.Select("postgres")
 
 	return &Service{
@@ -207,10 +261,77 @@ func (r *Commandcenter) Project(ctx context.Context) (string, error) { // comman
 }
 
 // Redis server of the project, as the image's redis user, with /data on the project's volume.
-func (r *Commandcenter) Redis() *Service { // commandcenter (../../../../services.go:35:1)
+//
+// It requires a password: --redis-password, or one generated on first
+// start. Started with retry before it is returned, like Postgres.
+func (r *Commandcenter) Redis() *Service { // commandcenter (../../../../services.go:44:1)
 	q := r.query.Select("redis")
 
 	return &Service{
+		query: q,
+	}
+}
+
+// CommandcenterRedisURLOpts contains options for Commandcenter.RedisURL
+type CommandcenterRedisURLOpts struct {
+	//
+	// Host name or address where the tool reaches the stack.
+	//
+	//
+	// Default: "localhost"
+	Host string // commandcenter (../../../../credentials.go:39:2)
+}
+
+// The Redis URL of the stack for host tools (redis-cli, a GUI), as a Secret: redis://:<password>@<host>:<redis-port>/0.
+//
+// The password is --redis-password or the generated one. Show it on
+// request: `dagger call redis-url plaintext`.
+func (r *Commandcenter) RedisURL(opts ...CommandcenterRedisURLOpts) *Secret { // commandcenter (../../../../credentials.go:35:1)
+	q := r.query.Select("redisUrl")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `host` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Host) {
+			q = q.Arg("host", opts[i].Host)
+		}
+	}
+
+	return &Secret{
+		query: q,
+	}
+}
+
+// CommandcenterResetOpts contains options for Commandcenter.Reset
+type CommandcenterResetOpts struct {
+	//
+	// Confirm that the project's data is to be deleted.
+	//
+	Yes bool // commandcenter (../../../../reset.go:27:2)
+	//
+	// Confirm by repeating the project's name instead of --yes.
+	//
+	Confirm string // commandcenter (../../../../reset.go:30:2)
+}
+
+// Empty the project's volumes, so that its next start begins afresh: the database, Redis's data, generated secrets, the backend's state and the logs.
+//
+// It asks for a confirmation, --yes or --confirm <project>, and is refused
+// while any service of the project runs, in any engine session: stop it
+// first. The build caches are kept. Chain a start to begin again:
+// `dagger call reset --yes stack up`.
+func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { // commandcenter (../../../../reset.go:23:1)
+	q := r.query.Select("reset")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `yes` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Yes) {
+			q = q.Arg("yes", opts[i].Yes)
+		}
+		// `confirm` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Confirm) {
+			q = q.Arg("confirm", opts[i].Confirm)
+		}
+	}
+
+	return &Commandcenter{
 		query: q,
 	}
 }
@@ -222,9 +343,28 @@ func (r *Commandcenter) Redis() *Service { // commandcenter (../../../../service
 // the backend restarts the frontend. Dependents are stopped first, so
 // postgres sees no client at shutdown. A running stack proxy exits with them:
 // start it again.
-func (r *Commandcenter) Restart(service string) *Commandcenter { // commandcenter (../../../../lifecycle.go:73:1)
+func (r *Commandcenter) Restart(service string) *Commandcenter { // commandcenter (../../../../lifecycle.go:86:1)
 	q := r.query.Select("restart")
 	q = q.Arg("service", service)
+
+	return &Commandcenter{
+		query: q,
+	}
+}
+
+// Replace the project's database with a dump made by Backup (or pg_dump --format=custom).
+//
+// The dump is checked first, then restored into a scratch database, which
+// takes the database's place only once the whole dump is in: a file that is
+// not a dump, or one that fails half-way, leaves the database as it was.
+// The backend and the frontend are stopped first and started again after
+// (a running stack proxy exits with them). A dump from an older PostgreSQL
+// major may be restored with a newer --postgres-image: that moves the
+// project to the new major, and the old major's volume is left as it was.
+func (r *Commandcenter) Restore(dump *File) *Commandcenter { // commandcenter (../../../../backup.go:66:1)
+	assertNotNil("dump", dump)
+	q := r.query.Select("restore")
+	q = q.Arg("dump", dump)
 
 	return &Commandcenter{
 		query: q,
@@ -234,9 +374,10 @@ func (r *Commandcenter) Restart(service string) *Commandcenter { // commandcente
 // The whole stack as one service: a non-root nginx proxy bound to the four services, exposing their ports.
 //
 // `dagger call stack up` serves PostgreSQL, Redis, the backend and the
-// frontend on the host (5432, 6379, 8000 and 3000 by default); binding it
-// starts the services in dependency order, independent ones in parallel.
-func (r *Commandcenter) Stack() *Service { // commandcenter (../../../../services.go:62:1)
+// frontend on the host (5432, 6379, 8000 and 3000 by default). The four
+// services are started first, as Start does: in dependency order,
+// independent ones in parallel, each with retry.
+func (r *Commandcenter) Stack() *Service { // commandcenter (../../../../services.go:79:1)
 	q := r.query.Select("stack")
 
 	return &Service{
@@ -247,10 +388,12 @@ func (r *Commandcenter) Stack() *Service { // commandcenter (../../../../service
 // Start every service and return once all are healthy: postgres and redis in parallel, then the backend, then the frontend.
 //
 // Containers are built first; transient failures (an image pull, a server
-// that exits or answers late) are retried with exponential backoff. The
-// services keep running until Stop or the end of the engine session, so
-// chain what comes next: `dagger call start health`.
-func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../lifecycle.go:26:1)
+// that exits) are retried with exponential backoff. The services keep
+// running until Stop or the end of the engine session, so chain what comes
+// next: `dagger call start health`. A service of the project that already
+// runs elsewhere (another session, or other settings) fails the start at
+// once: one instance of a project's service runs at a time.
+func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../lifecycle.go:28:1)
 	q := r.query.Select("start")
 
 	return &Commandcenter{
@@ -262,7 +405,7 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../l
 //
 // Each service gets SIGTERM and 10 s to exit before it is killed. Stopping a
 // service that is not running does nothing.
-func (r *Commandcenter) Stop() *Commandcenter { // commandcenter (../../../../lifecycle.go:52:1)
+func (r *Commandcenter) Stop() *Commandcenter { // commandcenter (../../../../lifecycle.go:65:1)
 	q := r.query.Select("stop")
 
 	return &Commandcenter{
@@ -306,166 +449,221 @@ func (r *Env) WithCommandcenterOutput(name string, description string) *Env { //
 type CommandcenterOpts struct {
 	//
 	// The app repository. The backend (requirements.txt, app/main.py) and the
-	// frontend (package.json) are sub-directories of it.
+	// frontend (package.json) are sub-directories of it. Default: the demo app
+	// in this module's repository; from your app's directory, pass --source .
 	//
-	Source *Directory // commandcenter (../../../../main.go:88:2)
+	Source *Directory // commandcenter (../../../../main.go:107:2)
 	//
 	// Path of the backend inside source.
 	//
 	//
 	// Default: "backend"
-	BackendPath string // commandcenter (../../../../main.go:91:2)
+	BackendPath string // commandcenter (../../../../main.go:110:2)
 	//
 	// Path of the frontend inside source.
 	//
 	//
 	// Default: "frontend"
-	FrontendPath string // commandcenter (../../../../main.go:94:2)
+	FrontendPath string // commandcenter (../../../../main.go:113:2)
 	//
 	// Instance name, a DNS label. Each project has its own volumes, data,
 	// secrets and logs, and its own running services in one engine.
 	//
 	//
 	// Default: "commandcenter"
-	Project string // commandcenter (../../../../main.go:98:2)
+	Project string // commandcenter (../../../../main.go:117:2)
 	//
 	// PostgreSQL password, e.g. env:DB_PASSWORD, file:./db.pass or cmd:"pass show db".
 	// Without it, a random one is generated on first start and kept with the
 	// project's data.
 	//
-	DbPassword *Secret // commandcenter (../../../../main.go:103:2)
+	DbPassword *Secret // commandcenter (../../../../main.go:122:2)
 	//
 	// The backend's SECRET_KEY. Without it, a random one is generated on first
 	// start and kept with the project's backend state.
 	//
-	SecretKey *Secret // commandcenter (../../../../main.go:107:2)
+	SecretKey *Secret // commandcenter (../../../../main.go:126:2)
 	//
-	// Redis password (requirepass). Without it, Redis accepts clients without one.
+	// Redis password (requirepass). Without it, a random one is generated on
+	// first start and kept with the project's data.
 	//
-	RedisPassword *Secret // commandcenter (../../../../main.go:110:2)
+	RedisPassword *Secret // commandcenter (../../../../main.go:130:2)
 	//
 	// PostgreSQL image.
 	//
 	//
 	// Default: "postgres:16-alpine"
-	PostgresImage string // commandcenter (../../../../main.go:113:2)
+	PostgresImage string // commandcenter (../../../../main.go:133:2)
 	//
 	// Redis image.
 	//
 	//
 	// Default: "redis:7-alpine"
-	RedisImage string // commandcenter (../../../../main.go:116:2)
+	RedisImage string // commandcenter (../../../../main.go:136:2)
 	//
 	// Python image the backend is built on.
 	//
 	//
 	// Default: "python:3.12-slim"
-	PythonImage string // commandcenter (../../../../main.go:119:2)
+	PythonImage string // commandcenter (../../../../main.go:139:2)
 	//
 	// Node image the frontend is built on.
 	//
 	//
 	// Default: "node:22-alpine"
-	NodeImage string // commandcenter (../../../../main.go:122:2)
+	NodeImage string // commandcenter (../../../../main.go:142:2)
 	//
 	// nginx image of the stack proxy; it must provide the stream module.
 	//
 	//
 	// Default: "nginxinc/nginx-unprivileged:alpine"
-	ProxyImage string // commandcenter (../../../../main.go:125:2)
+	ProxyImage string // commandcenter (../../../../main.go:145:2)
 	//
 	// Port the stack exposes for PostgreSQL (1024-65535).
 	//
 	//
 	// Default: 5432
-	PostgresPort int // commandcenter (../../../../main.go:128:2)
+	PostgresPort int // commandcenter (../../../../main.go:148:2)
 	//
 	// Port the stack exposes for Redis (1024-65535).
 	//
 	//
 	// Default: 6379
-	RedisPort int // commandcenter (../../../../main.go:131:2)
+	RedisPort int // commandcenter (../../../../main.go:151:2)
 	//
 	// Port the stack exposes for the backend (1024-65535).
 	//
 	//
 	// Default: 8000
-	BackendPort int // commandcenter (../../../../main.go:134:2)
+	BackendPort int // commandcenter (../../../../main.go:154:2)
 	//
 	// Port the stack exposes for the frontend (1024-65535).
 	//
 	//
 	// Default: 3000
-	FrontendPort int // commandcenter (../../../../main.go:137:2)
+	FrontendPort int // commandcenter (../../../../main.go:157:2)
 	//
 	// How many times to try starting a service before giving up (1-10).
 	//
 	//
 	// Default: 3
-	RetryAttempts int // commandcenter (../../../../main.go:140:2)
+	RetryAttempts int // commandcenter (../../../../main.go:160:2)
 	//
 	// Wait after the first failed start, as a Go duration; it doubles after
 	// each failure, with ±20% jitter, up to 30s.
 	//
 	//
 	// Default: "1s"
-	RetryBaseDelay string // commandcenter (../../../../main.go:144:2)
+	RetryBaseDelay string // commandcenter (../../../../main.go:164:2)
 	//
 	// PostgreSQL max_connections.
 	//
 	//
 	// Default: 100
-	PostgresMaxConnections int // commandcenter (../../../../main.go:147:2)
+	PostgresMaxConnections int // commandcenter (../../../../main.go:167:2)
 	//
 	// PostgreSQL shared_buffers (units kB, MB, GB, TB).
 	//
 	//
 	// Default: "128MB"
-	PostgresSharedBuffers string // commandcenter (../../../../main.go:150:2)
+	PostgresSharedBuffers string // commandcenter (../../../../main.go:170:2)
 	//
 	// Redis maxmemory (e.g. 256mb, 1gb; 0 means no limit).
 	//
 	//
 	// Default: "256mb"
-	RedisMaxMemory string // commandcenter (../../../../main.go:153:2)
+	RedisMaxMemory string // commandcenter (../../../../main.go:173:2)
 	//
 	// Redis maxmemory-policy: noeviction, allkeys-lru, allkeys-lfu,
 	// allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl.
 	//
 	//
 	// Default: "allkeys-lru"
-	RedisEvictionPolicy string // commandcenter (../../../../main.go:157:2)
+	RedisEvictionPolicy string // commandcenter (../../../../main.go:177:2)
 	//
 	// Number of uvicorn worker processes.
 	//
 	//
 	// Default: 1
-	BackendWorkers int // commandcenter (../../../../main.go:160:2)
+	BackendWorkers int // commandcenter (../../../../main.go:180:2)
 	//
 	// Node's --max-old-space-size for the frontend, in MB (set through NODE_OPTIONS).
 	//
 	//
 	// Default: 512
-	NodeMaxOldSpaceSize int // commandcenter (../../../../main.go:163:2)
+	NodeMaxOldSpaceSize int // commandcenter (../../../../main.go:183:2)
 	//
 	// Command that runs the backend server on port 8000, instead of
 	// "uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers <backend-workers>".
 	//
-	BackendCommand []string // commandcenter (../../../../main.go:167:2)
+	BackendCommand []string // commandcenter (../../../../main.go:187:2)
 	//
 	// Command that runs the frontend server on port 3000, instead of
 	// "./node_modules/.bin/vite --host 0.0.0.0 --port 3000 --strictPort".
 	//
-	FrontendCommand []string // commandcenter (../../../../main.go:171:2)
+	FrontendCommand []string // commandcenter (../../../../main.go:191:2)
 	//
 	// The backend's URL as a browser on the host reaches it, given to the
 	// frontend as VITE_API_BASE_URL. Default: http://localhost:<backend-port>.
 	//
-	APIURL string // commandcenter (../../../../main.go:175:2)
+	APIURL string // commandcenter (../../../../main.go:195:2)
+	//
+	// The backend's own environment, as KEY=VALUE items, e.g.
+	// LOG_LEVEL=debug,FEATURE_X=on. Variables the module sets
+	// (DATABASE_URL, ...) are refused. For secrets, use --backend-env-file.
+	//
+	BackendEnv []string // commandcenter (../../../../main.go:200:2)
+	//
+	// The frontend's own environment, as KEY=VALUE items; in static mode they
+	// are set for the build, where Vite compiles VITE_* ones into the app.
+	//
+	FrontendEnv []string // commandcenter (../../../../main.go:204:2)
+	//
+	// A dotenv file of variables for the backend's process, e.g.
+	// file:./backend.env: KEY=VALUE lines, "export", quotes and # comments.
+	// The launcher parses it (never as shell) and gives the variables to the
+	// backend's process only; they are never in the container's definition.
+	//
+	BackendEnvFile *Secret // commandcenter (../../../../main.go:210:2)
+	//
+	// Path whose GET answers 2xx when the backend is healthy.
+	//
+	//
+	// Default: "/health"
+	BackendHealthPath string // commandcenter (../../../../main.go:213:2)
+	//
+	// Path whose GET answers below 400 when the frontend is healthy.
+	//
+	//
+	// Default: "/"
+	FrontendHealthPath string // commandcenter (../../../../main.go:216:2)
+	//
+	// Command run before each start of the backend, with its environment,
+	// e.g. alembic,upgrade,head. If it fails, the start fails with its
+	// output and is not retried.
+	//
+	BackendMigrate []string // commandcenter (../../../../main.go:221:2)
+	//
+	// dev: the Vite dev server. static: npm run build, then nginx serves
+	// dist/ as uid 101, with the SPA fallback to index.html.
+	//
+	//
+	// Default: "dev"
+	FrontendMode string // commandcenter (../../../../main.go:225:2)
+	//
+	// npm registry token, given to the frontend's install only as NPM_TOKEN,
+	// which the app's .npmrc can name: //registry.example.com/:_authToken=${NPM_TOKEN}.
+	//
+	NpmToken *Secret // commandcenter (../../../../main.go:229:2)
+	//
+	// Python package index URL, often with credentials, given to pip as
+	// PIP_INDEX_URL for the backend's install only.
+	//
+	PipIndexURL *Secret // commandcenter (../../../../main.go:233:2)
 }
 
 // Commandcenter is one project's app stack.
-func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // commandcenter (../../../../main.go:83:1)
+func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // commandcenter (../../../../main.go:101:1)
 	q := r.query.Select("commandcenter")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -575,6 +773,42 @@ func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // com
 		// `apiUrl` optional argument
 		if !querybuilder.IsZeroValue(opts[i].APIURL) {
 			q = q.Arg("apiUrl", opts[i].APIURL)
+		}
+		// `backendEnv` optional argument
+		if !querybuilder.IsZeroValue(opts[i].BackendEnv) {
+			q = q.Arg("backendEnv", opts[i].BackendEnv)
+		}
+		// `frontendEnv` optional argument
+		if !querybuilder.IsZeroValue(opts[i].FrontendEnv) {
+			q = q.Arg("frontendEnv", opts[i].FrontendEnv)
+		}
+		// `backendEnvFile` optional argument
+		if !querybuilder.IsZeroValue(opts[i].BackendEnvFile) {
+			q = q.Arg("backendEnvFile", opts[i].BackendEnvFile)
+		}
+		// `backendHealthPath` optional argument
+		if !querybuilder.IsZeroValue(opts[i].BackendHealthPath) {
+			q = q.Arg("backendHealthPath", opts[i].BackendHealthPath)
+		}
+		// `frontendHealthPath` optional argument
+		if !querybuilder.IsZeroValue(opts[i].FrontendHealthPath) {
+			q = q.Arg("frontendHealthPath", opts[i].FrontendHealthPath)
+		}
+		// `backendMigrate` optional argument
+		if !querybuilder.IsZeroValue(opts[i].BackendMigrate) {
+			q = q.Arg("backendMigrate", opts[i].BackendMigrate)
+		}
+		// `frontendMode` optional argument
+		if !querybuilder.IsZeroValue(opts[i].FrontendMode) {
+			q = q.Arg("frontendMode", opts[i].FrontendMode)
+		}
+		// `npmToken` optional argument
+		if !querybuilder.IsZeroValue(opts[i].NpmToken) {
+			q = q.Arg("npmToken", opts[i].NpmToken)
+		}
+		// `pipIndexUrl` optional argument
+		if !querybuilder.IsZeroValue(opts[i].PipIndexURL) {
+			q = q.Arg("pipIndexUrl", opts[i].PipIndexURL)
 		}
 	}
 
