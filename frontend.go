@@ -38,7 +38,12 @@ func (m *Commandcenter) frontendInstall(manifests, configs []string) *dagger.Con
 	user := stack.User(stack.Frontend)
 	c := m.base(stack.Frontend, m.NodeImage).
 		With(withScripts("frontend-install")).
-		WithDirectory(stack.AppDir, src, dagger.ContainerWithDirectoryOpts{Include: manifests, Owner: user})
+		WithDirectory(stack.AppDir, dag.Directory(), dagger.ContainerWithDirectoryOpts{Owner: user})
+	// File by file: a directory copy, even filtered, keys the install on the
+	// whole frontend directory in Dagger v0.21.
+	for _, name := range manifests {
+		c = c.WithFile(stack.AppDir+"/"+name, src.File(name), dagger.ContainerWithFileOpts{Owner: user})
+	}
 	for _, name := range configs {
 		c = c.WithMountedFile(stack.AppDir+"/"+name, src.File(name), dagger.ContainerWithMountedFileOpts{Owner: user})
 	}
