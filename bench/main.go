@@ -1,78 +1,167 @@
 // Command bench measures the commandcenter stack through a Dagger engine:
 // solo starts, warm starts, starts after a source-only change (with the
 // install steps the engine re-ran, against the naive layering), restarts,
-// readiness lag and a cold start. Each phase runs in its own engine session
-// through the tests module's Bench function; this program reads the
-// engine's record of executed steps from the progress output, prints a
-// markdown table, writes JSON and exits non-zero when a target is missed.
+// readiness lag and a cold start; then capacity: 1, 4 and 8 projects
+// launched at once, fresh and warm, with the engine's memory per project.
+// Each phase runs in its own engine session through the tests module's
+// Bench function; this program reads the engine's record of executed steps
+// from the progress output, prints a markdown table, writes JSON and exits
+// non-zero when a target is missed.
+//
+// Last, the frontend phase builds a real-size frontend (about 500 npm
+// packages) after a source-only change, with the module and with the naive
+// layering; it is skipped, not failed, when its registry is unavailable.
 //
 // Usage, from the repository root: go -C bench run . -out ../bench-results.json
+// (-capacity-only for the capacity phases alone, -capacity 1,4,8 for the
+// numbers of projects, -frontend-only or -skip-frontend for the frontend
+// phase, -frontend-registry for its registry).
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"time"
 )
 
 var phases = []string{"solo", "warm", "change", "naive", "restart", "cold"}
 
+// driver runs the phases, each in its own engine session.
+type driver struct {
+	dagger, mod, run string
+	memory           *engineMemory // nil when the engine's memory cannot be read
+}
+
 func main() {
 	daggerBin := flag.String("dagger", "dagger", "the Dagger CLI")
 	mod := flag.String("mod", "../tests", "the tests module")
 	out := flag.String("out", "bench-results.json", "where to write the JSON report")
+	capacityOnly := flag.Bool("capacity-only", false, "run only the capacity phases")
+	capacity := flag.String("capacity", "1,4,8", "how many projects each capacity phase launches at once, comma-separated; empty for none")
+	enginePID := flag.Int("engine-pid", 0, "PID of the engine process as this host sees it, for the memory of the capacity phases; 0 looks for the one process named "+engineComm)
+	frontendOnly := flag.Bool("frontend-only", false, "run only the frontend phase")
+	skipFrontend := flag.Bool("skip-frontend", false, "leave out the frontend phase")
+	registry := flag.String("frontend-registry", "", "the npm registry the frontend phase installs the real-size fixture from (--registry of the tests module's Bench); empty for Bench's default, the lab mirror")
 	flag.Parse()
+	counts, err := parseCapacity(*capacity)
+	switch {
+	case err != nil:
+	case *capacityOnly && len(counts) == 0:
+		err = errors.New("-capacity-only with an empty -capacity: nothing to run")
+	case *frontendOnly && (*capacityOnly || *skipFrontend):
+		err = errors.New("-frontend-only with -capacity-only or -skip-frontend: leave one out")
+	case *frontendOnly:
+		counts = nil
+	}
+	exitOn(err)
 
 	run := strconv.FormatInt(time.Now().Unix(), 36)
-	report := Report{Run: run, Machine: machine(), Samples: map[string][]float64{}, Installs: map[string]int{}}
-	for _, phase := range phases {
-		fmt.Fprintf(os.Stderr, "bench: phase %s\n", phase)
-		samples, installs, err := runPhase(*daggerBin, *mod, phase, run)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", phase, err)
-			os.Exit(2)
-		}
-		for name, values := range samples {
-			report.Samples[name] = values
-		}
-		for name, n := range installs {
-			report.Installs[phase+"/"+name] = n
-		}
+	d := driver{dagger: *daggerBin, mod: *mod, run: run}
+	report := Report{Run: run, Machine: machine(), Samples: map[string][]float64{}, Installs: map[string]int{},
+		CapacityOnly: *capacityOnly, FrontendOnly: *frontendOnly}
+	if len(counts) > 0 {
+		d.memory, report.Memory = locateEngine("/proc", *enginePID)
+	}
+	if !*capacityOnly && !*frontendOnly {
+		exitOn(d.runPhases(&report))
+	}
+	exitOn(d.runCapacity(counts, &report))
+	if !*capacityOnly && !*skipFrontend {
+		exitOn(d.runFrontend(*registry, &report))
 	}
 	report.evaluate()
 	fmt.Print(report.Markdown())
-	data, err := json.MarshalIndent(report, "", "  ")
-	if err == nil {
-		err = os.WriteFile(*out, append(data, '\n'), 0o644)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "bench: write %s: %v\n", *out, err)
-		os.Exit(2)
-	}
+	exitOn(report.write(*out))
 	if !report.AllMet {
 		os.Exit(1)
 	}
 }
 
-// runPhase runs one phase in its own engine session and returns its samples
-// and the install steps the engine executed (not served from cache).
-func runPhase(daggerBin, mod, phase, run string) (map[string][]float64, map[string]int, error) {
-	cmd := exec.Command(daggerBin, "call", "-m", mod, "--progress=plain", "bench", "--phase", phase, "--run", run)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, nil, fmt.Errorf("%v\n%s", err, tail(stderr.String(), 30))
+// exitOn ends the program with status 2 when err is not nil: the benchmark
+// could not run, or its report could not be written.
+func exitOn(err error) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(2)
 	}
-	var res struct {
-		Samples map[string][]float64 `json:"samples"`
+}
+
+// runPhases runs the phases other than capacity, one after another.
+func (d driver) runPhases(report *Report) error {
+	for _, phase := range phases {
+		fmt.Fprintf(os.Stderr, "bench: phase %s\n", phase)
+		out, err := d.call([]string{"--phase", phase}, nil)
+		if err != nil {
+			return fmt.Errorf("%s: %w", phase, err)
+		}
+		for name, values := range out.Samples {
+			report.Samples[name] = values
+		}
+		for name, n := range countInstalls(out.progress) {
+			report.Installs[phase+"/"+name] = n
+		}
 	}
-	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &res); err != nil {
-		return nil, nil, fmt.Errorf("read the phase's JSON %q: %v", stdout.String(), err)
+	return nil
+}
+
+// benchOutput is what one session of the tests module's Bench printed.
+type benchOutput struct {
+	Samples  map[string][]float64 `json:"samples"`
+	Errors   []string             `json:"errors"` // failures the phase measured rather than stopped at
+	progress string               // the CLI's progress output: the engine's record of the session
+}
+
+// call runs Bench with args, and the run's identifier, in its own engine
+// session. onLine, when not nil, sees each line of the progress output,
+// without colours, as it arrives.
+func (d driver) call(args []string, onLine func(string)) (*benchOutput, error) {
+	args = append([]string{"call", "-m", d.mod, "--progress=plain", "bench", "--run", d.run}, args...)
+	cmd := exec.Command(d.dagger, args...)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, fmt.Errorf("pipe stderr: %w", err)
 	}
-	return res.Samples, countInstalls(stderr.String()), nil
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", d.dagger, err)
+	}
+	progress, readErr := readLines(stderr, onLine)
+	if err := errors.Join(cmd.Wait(), readErr); err != nil {
+		return nil, fmt.Errorf("%v\n%s", err, tail(progress, 30))
+	}
+	out := &benchOutput{progress: progress}
+	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), out); err != nil {
+		return nil, fmt.Errorf("read the phase's JSON %q: %v", stdout.String(), err)
+	}
+	return out, nil
+}
+
+// readLines reads r to its end and returns all of it, passing each line,
+// without colours, to onLine (when not nil) as soon as it is complete.
+func readLines(r io.Reader, onLine func(string)) (string, error) {
+	var all strings.Builder
+	br := bufio.NewReader(r)
+	for {
+		line, err := br.ReadString('\n')
+		all.WriteString(line)
+		if onLine != nil && line != "" {
+			onLine(ansi.ReplaceAllString(strings.TrimRight(line, "\r\n"), ""))
+		}
+		if err == io.EOF {
+			return all.String(), nil
+		}
+		if err != nil {
+			return all.String(), fmt.Errorf("read progress: %w", err)
+		}
+	}
 }

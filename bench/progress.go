@@ -7,9 +7,10 @@ import (
 
 // The install steps, by the command lines the module and the naive baseline run.
 var installSteps = map[string]*regexp.Regexp{
-	"pip":       regexp.MustCompile(`withExec pip install --cache-dir /var/cache/pip -r /app/requirements\.txt`),
-	"npm":       regexp.MustCompile(`withExec npm (ci|install) --no-audit --no-fund`),
+	"pip":       regexp.MustCompile(`withExec sh -c .*pip install --cache-dir /var/cache/pip -r /app/requirements\.txt`),
+	"npm":       regexp.MustCompile(`withExec /usr/local/bin/commandcenter-frontend-install `),
 	"naive-pip": regexp.MustCompile(`withExec pip install -r requirements\.txt`),
+	"naive-npm": regexp.MustCompile(`withExec npm ci --no-audit --no-fund(\s|$)`),
 }
 
 var (

@@ -19,31 +19,63 @@ import (
 // benchRepeats is how often each measurement is taken.
 const benchRepeats = 3
 
-// benchResult is what one phase measured, in seconds.
+// benchResult is what one phase measured, in seconds unless its name says
+// otherwise, and the failures it measured rather than stopped at.
 type benchResult struct {
 	Phase   string               `json:"phase"`
 	Samples map[string][]float64 `json:"samples"`
+	Errors  []string             `json:"errors,omitempty"`
 }
 
-// Measure one phase of the benchmark and return its samples as JSON: solo, warm, change, naive, restart or cold.
+// Measure one phase of the benchmark and return its samples as JSON: solo, warm, change, naive, restart, cold, capacity or frontend.
 //
 // Run it through bench/ (see the README), which also counts the install
-// steps the engine ran, computes the statistics and checks the targets.
+// steps the engine ran, computes the statistics, reads the engine's memory
+// during the capacity phase and checks the targets. The capacity phase
+// launches --projects stacks at once and prints "commandcenter-bench: all
+// healthy" on stderr when all are up (or failed), then keeps them running
+// for 8 s before it stops them. The frontend phase builds a real-size
+// frontend (testdata/realsize, about 500 npm packages from --registry)
+// after source-only changes, with the module and with the naive layering;
+// it prints "commandcenter-bench: frontend warm" once the module's install
+// is warm.
 func (m *Tests) Bench(
 	ctx context.Context,
-	// solo, warm, change, naive, restart or cold.
+	// solo, warm, change, naive, restart, cold, capacity or frontend.
 	phase string,
-	// An identifier of the benchmark run; the change, naive and cold phases
-	// use it to make a change no earlier run has seen.
+	// An identifier of the benchmark run; the change, naive, cold and fresh
+	// capacity phases use it to make a change, or a project, no earlier run
+	// has seen.
 	run string,
+	// How many projects the capacity phase launches at once (1-32). Other
+	// phases ignore it.
+	// +default=1
+	projects int,
+	// Whether the capacity phase launches new projects (cap-<run>-<projects>-<i>),
+	// whose empty volumes make initdb run and which it resets afterwards,
+	// rather than the warm ones (cap-warm-<i>) that every run reuses. Other
+	// phases ignore it.
+	// +optional
+	fresh bool,
+	// The npm registry the frontend phase installs the real-size fixture's
+	// packages from, e.g. the lab mirror: it must serve every tarball of
+	// testdata/realsize/frontend/package-lock.json. Other phases ignore it.
+	// +default="http://10.87.0.1:4873/"
+	registry string,
 ) (string, error) {
 	phases := map[string]func(context.Context, string, *benchResult) error{
 		"solo": benchSolo, "warm": benchWarm, "change": benchChange,
 		"naive": benchNaive, "restart": benchRestart, "cold": benchCold,
+		"capacity": func(ctx context.Context, run string, res *benchResult) error {
+			return benchCapacity(ctx, run, projects, fresh, res)
+		},
+		"frontend": func(ctx context.Context, run string, res *benchResult) error {
+			return benchFrontend(ctx, run, registry, res)
+		},
 	}
 	f, ok := phases[phase]
 	if !ok {
-		return "", fmt.Errorf("unknown phase %q: want solo, warm, change, naive, restart or cold", phase)
+		return "", fmt.Errorf("unknown phase %q: want solo, warm, change, naive, restart, cold, capacity or frontend", phase)
 	}
 	res := &benchResult{Phase: phase, Samples: map[string][]float64{}}
 	if err := f(ctx, run, res); err != nil {

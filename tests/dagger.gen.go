@@ -199,6 +199,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).All(&parent, ctx)
+		case "AppConfigurationReachesTheBackend":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).AppConfigurationReachesTheBackend(&parent, ctx)
 		case "BackendReachesPostgresAndRedis":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -240,7 +247,49 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg run", err))
 				}
 			}
-			return (*Tests).Bench(&parent, ctx, phase, run)
+			var projects int
+			if inputArgs["projects"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["projects"]), &projects)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg projects", err))
+				}
+			}
+			var fresh bool
+			if inputArgs["fresh"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["fresh"]), &fresh)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg fresh", err))
+				}
+			}
+			var registry string
+			if inputArgs["registry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registry"]), &registry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
+				}
+			}
+			return (*Tests).Bench(&parent, ctx, phase, run, projects, fresh, registry)
+		case "ConsumersBindUnderAnyAlias":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).ConsumersBindUnderAnyAlias(&parent, ctx)
+		case "DemoServesTheWholeStack":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).DemoServesTheWholeStack(&parent, ctx)
+		case "FailingMigrationStopsTheStart":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).FailingMigrationStopsTheStart(&parent, ctx)
 		case "FrontendServesPage":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -290,6 +339,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).MajorSwitchNamesTheMigration(&parent, ctx)
+		case "NpmrcAndTokenReachTheInstall":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).NpmrcAndTokenReachTheInstall(&parent, ctx)
 		case "PostgresAnswersWithPassword":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -297,6 +353,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).PostgresAnswersWithPassword(&parent, ctx)
+		case "PrivateIndexReachesTheInstall":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).PrivateIndexReachesTheInstall(&parent, ctx)
 		case "ProjectsAreIsolated":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -339,13 +402,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).RestartRestartsDependents(&parent, ctx)
-		case "RestoreRejectsANonDump":
+		case "RestoreRejectsBadDump":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return nil, (*Tests).RestoreRejectsANonDump(&parent, ctx)
+			return nil, (*Tests).RestoreRejectsBadDump(&parent, ctx)
 		case "RetryGivesUpWithLastStderr":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -388,6 +451,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StackServesAllPorts(&parent, ctx)
+		case "StaticFrontendServesTheBuild":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StaticFrontendServesTheBuild(&parent, ctx)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

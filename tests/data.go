@@ -17,9 +17,10 @@ const notesSQL = `CREATE TABLE IF NOT EXISTS notes (id serial PRIMARY KEY, body 
 CREATE OR REPLACE VIEW note_bodies AS SELECT body FROM notes;
 INSERT INTO notes (body) VALUES ('first'), ('second'), ('third');`
 
-// notesState is what must survive: the rows, the sequence's next value and the view.
+// notesState is what must survive: the rows, the sequence's state and the
+// view. It changes nothing, so it reads the same before and after a backup.
 const notesState = `SELECT (SELECT string_agg(id || ':' || body, ',' ORDER BY id) FROM notes)
-  || ' next=' || nextval('notes_id_seq') || ' view=' || (SELECT count(*) FROM note_bodies)`
+  || ' sequence=' || (SELECT last_value || '/' || is_called FROM notes_id_seq) || ' view=' || (SELECT count(*) FROM note_bodies)`
 
 // A second definition of a running project's postgres (other settings) fails at once, naming the fix, and the first keeps serving every row.
 //
@@ -113,6 +114,9 @@ func roundTrip(ctx context.Context, from *dagger.Commandcenter, src string, to *
 	if got != want {
 		return fmt.Errorf("restored state: wanted %q, got %q", want, got)
 	}
+	if id, err := psql(ctx, to, dbPassword(dst), "WITH added AS (INSERT INTO notes (body) VALUES ('fourth') RETURNING id) SELECT id FROM added"); err != nil || id != "4" {
+		return fmt.Errorf("insert after the restore: wanted id 4 from the restored sequence, got %q (%v)", id, err)
+	}
 	h, err := getBackendHealth(ctx, to)
 	if err != nil || h.Status != "ok" {
 		return fmt.Errorf("backend after the restore: wanted ok, got %+v (%v)", h, err)
@@ -123,7 +127,7 @@ func roundTrip(ctx context.Context, from *dagger.Commandcenter, src string, to *
 // Restore of a file that is not a dump fails with a clear error, and the database keeps every row.
 //
 // +check
-func (m *Tests) RestoreRejectsANonDump(ctx context.Context) error {
+func (m *Tests) RestoreRejectsBadDump(ctx context.Context) error {
 	const project = "bad-dump"
 	return withStack(ctx, withPasswords(fixture(project)), func(cc *dagger.Commandcenter) error {
 		if _, err := psql(ctx, cc, dbPassword(project), "DROP TABLE IF EXISTS notes CASCADE; "+notesSQL); err != nil {

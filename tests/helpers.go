@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ const (
 	postgresImage = "postgres:16-alpine"
 	redisImage    = "redis:7-alpine"
 	pythonImage   = "python:3.12-slim"
+	nodeImage     = "node:22-alpine"
 )
 
 // fixture is the module on the offline fixture app, for one project. Its
@@ -123,6 +125,8 @@ type backendHealth struct {
 	UID      int      `json:"uid"`
 	Argv     []string `json:"argv"`
 	Project  string   `json:"project"`
+	// EnvSHA256 hashes the variables that FIXTURE_ENV_NAMES names.
+	EnvSHA256 map[string]string `json:"env_sha256"`
 }
 
 func getBackendHealth(ctx context.Context, cc *dagger.Commandcenter) (*backendHealth, error) {
@@ -147,6 +151,11 @@ func healthRows(report string) map[string][2]string {
 		}
 	}
 	return rows
+}
+
+// basicAuth is the credentials part of an HTTP Basic Authorization header.
+func basicAuth(user, password string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
 }
 
 // explain adds an exec's stderr to its error, since the message alone only

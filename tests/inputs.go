@@ -63,6 +63,44 @@ func (m *Tests) BadInputsFailAtOnce(ctx context.Context) error {
 			_, err := serviceLogs(ctx, with(func(*dagger.CommandcenterOpts) {}), "postgres", -1)
 			return err
 		}, "--tail -1 is out of range"},
+		{"env item without =", func() error {
+			_, err := with(func(o *dagger.CommandcenterOpts) { o.BackendEnv = []string{"LOG_LEVEL=debug", "sk-value-not-to-show"} }).Project(ctx)
+			return notShowing(err, "sk-value-not-to-show")
+		}, "--backend-env item 2 has no '=': write KEY=VALUE"},
+		{"reserved env item", func() error {
+			_, err := with(func(o *dagger.CommandcenterOpts) { o.BackendEnv = []string{"DATABASE_URL=postgresql://elsewhere"} }).Project(ctx)
+			return err
+		}, "--backend-env item 1: DATABASE_URL is set by the module and cannot be changed"},
+		{"env file line that does not parse", func() error {
+			_, err := with(func(o *dagger.CommandcenterOpts) {
+				o.BackendEnvFile = dag.SetSecret("bad-env-file", "GOOD=1\nsk-value-not-to-show\n")
+			}).Start().Project(ctx)
+			return notShowing(err, "sk-value-not-to-show")
+		}, "--backend-env-file line 2: no '=': write KEY=VALUE"},
+		{"unknown frontend mode", func() error {
+			_, err := with(func(o *dagger.CommandcenterOpts) { o.FrontendMode = "prod" }).Project(ctx)
+			return err
+		}, `--frontend-mode "prod" is unknown: want dev`},
+		{"relative health path", func() error {
+			_, err := with(func(o *dagger.CommandcenterOpts) { o.BackendHealthPath = "health" }).Project(ctx)
+			return err
+		}, `--backend-health-path "health" must be a URL path starting with '/'`},
+	}
+	if lacks, err := lacksPnpm(ctx); err != nil {
+		return err
+	} else if lacks {
+		cases = append(cases, struct {
+			name string
+			call func() error
+			want string
+		}{"lockfile of a missing package manager", func() error {
+			_, err := with(func(o *dagger.CommandcenterOpts) {
+				o.Source = app.WithNewFile("frontend/pnpm-lock.yaml", "lockfileVersion: '9.0'\n")
+			}).Start().Project(ctx)
+			return err
+		}, "the frontend's pnpm-lock.yaml needs pnpm, and this node image has neither pnpm nor corepack"})
+	} else {
+		skip("BadInputsFailAtOnce", nodeImage+" has pnpm or corepack: the missing package manager case needs an image without them")
 	}
 	for _, c := range cases {
 		begin := time.Now()
@@ -79,6 +117,21 @@ func (m *Tests) BadInputsFailAtOnce(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// notShowing turns an error that shows value into one saying so.
+func notShowing(err error, value string) error {
+	if err != nil && strings.Contains(err.Error(), value) {
+		return fmt.Errorf("the error shows the value it should hide: %w", err)
+	}
+	return err
+}
+
+// lacksPnpm says whether the node image has neither pnpm nor corepack.
+func lacksPnpm(ctx context.Context) (bool, error) {
+	out, err := dag.Container().From(nodeImage).WithEnvVariable("NONCE", nonce()).
+		WithExec([]string{"sh", "-c", "command -v pnpm || command -v corepack || echo none"}).Stdout(ctx)
+	return strings.TrimSpace(out) == "none", err
 }
 
 // Two projects in one session have distinct databases: a row written in one is absent from the other.

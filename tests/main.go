@@ -45,11 +45,18 @@ func (m *Tests) suite() []test {
 		{"SecondServerIsRefused", m.SecondServerIsRefused},
 		{"HardKillKeepsCommittedRows", m.HardKillKeepsCommittedRows},
 		{"BackupRestoreRoundTrip", m.BackupRestoreRoundTrip},
-		{"RestoreRejectsANonDump", m.RestoreRejectsANonDump},
+		{"RestoreRejectsBadDump", m.RestoreRejectsBadDump},
 		{"ResetStartsAfresh", m.ResetStartsAfresh},
 		{"MajorSwitchNamesTheMigration", m.MajorSwitchNamesTheMigration},
 		{"GeneratedCredentialsGuardRedis", m.GeneratedCredentialsGuardRedis},
 		{"ProjectsStartTogether", m.ProjectsStartTogether},
+		{"AppConfigurationReachesTheBackend", m.AppConfigurationReachesTheBackend},
+		{"FailingMigrationStopsTheStart", m.FailingMigrationStopsTheStart},
+		{"ConsumersBindUnderAnyAlias", m.ConsumersBindUnderAnyAlias},
+		{"StaticFrontendServesTheBuild", m.StaticFrontendServesTheBuild},
+		{"NpmrcAndTokenReachTheInstall", m.NpmrcAndTokenReachTheInstall},
+		{"PrivateIndexReachesTheInstall", m.PrivateIndexReachesTheInstall},
+		{"DemoServesTheWholeStack", m.DemoServesTheWholeStack},
 	}
 }
 

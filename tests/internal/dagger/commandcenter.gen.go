@@ -47,7 +47,7 @@ func (r *Commandcenter) WithGraphQLQuery(q *querybuilder.Selection) *Commandcent
 // It gets DATABASE_URL, REDIS_URL, SECRET_KEY and PROJECT_NAME, and serves
 // on port 8000. It and what it binds are started with retry before it is
 // returned.
-func (r *Commandcenter) Backend() *Service { // commandcenter (../../../services.go:57:1)
+func (r *Commandcenter) Backend() *Service { // commandcenter (../../../services.go:56:1)
 	q := r.query.Select("backend")
 
 	return &Service{
@@ -57,11 +57,13 @@ func (r *Commandcenter) Backend() *Service { // commandcenter (../../../services
 
 // A pg_dump of the project's database, in pg_dump's custom format (pg_restore reads it).
 //
-// It is taken from the project's postgres in this session, which is started
-// for the purpose if it is not running. Rows, sequences and the schema are
-// all in it. Save it with `dagger call backup export --path db.dump`: the
-// file is readable by its owner only.
-func (r *Commandcenter) Backup() *File { // commandcenter (../../../backup.go:25:1)
+// It is taken from the project's running postgres, whichever engine
+// session runs it, or from one started in this session for the purpose.
+// Rows, sequences and the schema are all in it. Save it with
+// `dagger call backup export --path db.dump`: the file is readable by its
+// owner only. One engine session takes one backup of a project, however
+// often the file is used in it: a new session takes a new one.
+func (r *Commandcenter) Backup() *File { // commandcenter (../../../backup.go:27:1)
 	q := r.query.Select("backup")
 
 	return &File{
@@ -74,7 +76,7 @@ func (r *Commandcenter) Backup() *File { // commandcenter (../../../backup.go:25
 // Use it to inspect a service or to run a one-off command beside it, e.g.
 // a migration: `container --service backend with-exec --args
 // commandcenter-backend-env,alembic,upgrade,head`.
-func (r *Commandcenter) Container(service string) *Container { // commandcenter (../../../services.go:107:1)
+func (r *Commandcenter) Container(service string) *Container { // commandcenter (../../../services.go:106:1)
 	q := r.query.Select("container")
 	q = q.Arg("service", service)
 
@@ -115,7 +117,7 @@ func (r *Commandcenter) DatabaseURL(opts ...CommandcenterDatabaseURLOpts) *Secre
 // Node frontend, as the image's node user, bound to the backend, serving on port 3000.
 //
 // It and what it binds are started with retry before it is returned.
-func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../services.go:67:1)
+func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../services.go:66:1)
 	q := r.query.Select("frontend")
 
 	return &Service{
@@ -237,7 +239,7 @@ func (r *Commandcenter) Logs(ctx context.Context, service string, opts ...Comman
 // with retry, before it is returned, and runs until Stop or the end of the
 // session; only one instance of a project's postgres runs at a time, in any
 // session.
-func (r *Commandcenter) Postgres() *Service { // commandcenter (../../../services.go:34:1)
+func (r *Commandcenter) Postgres() *Service { // commandcenter (../../../services.go:33:1)
 	q := r.query.Select("postgres")
 
 	return &Service{
@@ -262,7 +264,7 @@ func (r *Commandcenter) Project(ctx context.Context) (string, error) { // comman
 //
 // It requires a password: --redis-password, or one generated on first
 // start. Started with retry before it is returned, like Postgres.
-func (r *Commandcenter) Redis() *Service { // commandcenter (../../../services.go:45:1)
+func (r *Commandcenter) Redis() *Service { // commandcenter (../../../services.go:44:1)
 	q := r.query.Select("redis")
 
 	return &Service{
@@ -280,7 +282,7 @@ type CommandcenterRedisURLOpts struct {
 	Host string // commandcenter (../../../credentials.go:39:2)
 }
 
-// The Redis URL of the stack for host tools (redis-cli, a GUI), as a Secret: redis://:<password>@<host>:<redis-port>/0.
+// The Redis URL of the stack for host tools (redis-cli, a GUI), as a Secret: redis://default:<password>@<host>:<redis-port>/0.
 //
 // The password is --redis-password or the generated one. Show it on
 // request: `dagger call redis-url plaintext`.
@@ -341,7 +343,7 @@ func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { /
 // the backend restarts the frontend. Dependents are stopped first, so
 // postgres sees no client at shutdown. A running stack proxy exits with them:
 // start it again.
-func (r *Commandcenter) Restart(service string) *Commandcenter { // commandcenter (../../../lifecycle.go:86:1)
+func (r *Commandcenter) Restart(service string) *Commandcenter { // commandcenter (../../../lifecycle.go:95:1)
 	q := r.query.Select("restart")
 	q = q.Arg("service", service)
 
@@ -359,7 +361,7 @@ func (r *Commandcenter) Restart(service string) *Commandcenter { // commandcente
 // (a running stack proxy exits with them). A dump from an older PostgreSQL
 // major may be restored with a newer --postgres-image: that moves the
 // project to the new major, and the old major's volume is left as it was.
-func (r *Commandcenter) Restore(dump *File) *Commandcenter { // commandcenter (../../../backup.go:51:1)
+func (r *Commandcenter) Restore(dump *File) *Commandcenter { // commandcenter (../../../backup.go:66:1)
 	assertNotNil("dump", dump)
 	q := r.query.Select("restore")
 	q = q.Arg("dump", dump)
@@ -375,7 +377,7 @@ func (r *Commandcenter) Restore(dump *File) *Commandcenter { // commandcenter (.
 // frontend on the host (5432, 6379, 8000 and 3000 by default). The four
 // services are started first, as Start does: in dependency order,
 // independent ones in parallel, each with retry.
-func (r *Commandcenter) Stack() *Service { // commandcenter (../../../services.go:80:1)
+func (r *Commandcenter) Stack() *Service { // commandcenter (../../../services.go:79:1)
 	q := r.query.Select("stack")
 
 	return &Service{
@@ -402,8 +404,9 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../life
 // Stop the stack gracefully: the proxy, the frontend, the backend, then postgres and redis.
 //
 // Each service gets SIGTERM and 10 s to exit before it is killed. Stopping a
-// service that is not running does nothing.
-func (r *Commandcenter) Stop() *Commandcenter { // commandcenter (../../../lifecycle.go:65:1)
+// service that is not running does nothing, and so does stopping one that
+// --source cannot build (it was never started from it).
+func (r *Commandcenter) Stop() *Commandcenter { // commandcenter (../../../lifecycle.go:66:1)
 	q := r.query.Select("stop")
 
 	return &Commandcenter{
@@ -447,166 +450,221 @@ func (r *Env) WithCommandcenterOutput(name string, description string) *Env { //
 type CommandcenterOpts struct {
 	//
 	// The app repository. The backend (requirements.txt, app/main.py) and the
-	// frontend (package.json) are sub-directories of it.
+	// frontend (package.json) are sub-directories of it. Default: the demo app
+	// in this module's repository; from your app's directory, pass --source .
 	//
-	Source *Directory // commandcenter (../../../main.go:88:2)
+	Source *Directory // commandcenter (../../../main.go:107:2)
 	//
 	// Path of the backend inside source.
 	//
 	//
 	// Default: "backend"
-	BackendPath string // commandcenter (../../../main.go:91:2)
+	BackendPath string // commandcenter (../../../main.go:110:2)
 	//
 	// Path of the frontend inside source.
 	//
 	//
 	// Default: "frontend"
-	FrontendPath string // commandcenter (../../../main.go:94:2)
+	FrontendPath string // commandcenter (../../../main.go:113:2)
 	//
 	// Instance name, a DNS label. Each project has its own volumes, data,
 	// secrets and logs, and its own running services in one engine.
 	//
 	//
 	// Default: "commandcenter"
-	Project string // commandcenter (../../../main.go:98:2)
+	Project string // commandcenter (../../../main.go:117:2)
 	//
 	// PostgreSQL password, e.g. env:DB_PASSWORD, file:./db.pass or cmd:"pass show db".
 	// Without it, a random one is generated on first start and kept with the
 	// project's data.
 	//
-	DbPassword *Secret // commandcenter (../../../main.go:103:2)
+	DbPassword *Secret // commandcenter (../../../main.go:122:2)
 	//
 	// The backend's SECRET_KEY. Without it, a random one is generated on first
 	// start and kept with the project's backend state.
 	//
-	SecretKey *Secret // commandcenter (../../../main.go:107:2)
+	SecretKey *Secret // commandcenter (../../../main.go:126:2)
 	//
-	// Redis password (requirepass). Without it, Redis accepts clients without one.
+	// Redis password (requirepass). Without it, a random one is generated on
+	// first start and kept with the project's data.
 	//
-	RedisPassword *Secret // commandcenter (../../../main.go:110:2)
+	RedisPassword *Secret // commandcenter (../../../main.go:130:2)
 	//
 	// PostgreSQL image.
 	//
 	//
 	// Default: "postgres:16-alpine"
-	PostgresImage string // commandcenter (../../../main.go:113:2)
+	PostgresImage string // commandcenter (../../../main.go:133:2)
 	//
 	// Redis image.
 	//
 	//
 	// Default: "redis:7-alpine"
-	RedisImage string // commandcenter (../../../main.go:116:2)
+	RedisImage string // commandcenter (../../../main.go:136:2)
 	//
 	// Python image the backend is built on.
 	//
 	//
 	// Default: "python:3.12-slim"
-	PythonImage string // commandcenter (../../../main.go:119:2)
+	PythonImage string // commandcenter (../../../main.go:139:2)
 	//
 	// Node image the frontend is built on.
 	//
 	//
 	// Default: "node:22-alpine"
-	NodeImage string // commandcenter (../../../main.go:122:2)
+	NodeImage string // commandcenter (../../../main.go:142:2)
 	//
 	// nginx image of the stack proxy; it must provide the stream module.
 	//
 	//
 	// Default: "nginxinc/nginx-unprivileged:alpine"
-	ProxyImage string // commandcenter (../../../main.go:125:2)
+	ProxyImage string // commandcenter (../../../main.go:145:2)
 	//
 	// Port the stack exposes for PostgreSQL (1024-65535).
 	//
 	//
 	// Default: 5432
-	PostgresPort int // commandcenter (../../../main.go:128:2)
+	PostgresPort int // commandcenter (../../../main.go:148:2)
 	//
 	// Port the stack exposes for Redis (1024-65535).
 	//
 	//
 	// Default: 6379
-	RedisPort int // commandcenter (../../../main.go:131:2)
+	RedisPort int // commandcenter (../../../main.go:151:2)
 	//
 	// Port the stack exposes for the backend (1024-65535).
 	//
 	//
 	// Default: 8000
-	BackendPort int // commandcenter (../../../main.go:134:2)
+	BackendPort int // commandcenter (../../../main.go:154:2)
 	//
 	// Port the stack exposes for the frontend (1024-65535).
 	//
 	//
 	// Default: 3000
-	FrontendPort int // commandcenter (../../../main.go:137:2)
+	FrontendPort int // commandcenter (../../../main.go:157:2)
 	//
 	// How many times to try starting a service before giving up (1-10).
 	//
 	//
 	// Default: 3
-	RetryAttempts int // commandcenter (../../../main.go:140:2)
+	RetryAttempts int // commandcenter (../../../main.go:160:2)
 	//
 	// Wait after the first failed start, as a Go duration; it doubles after
 	// each failure, with ±20% jitter, up to 30s.
 	//
 	//
 	// Default: "1s"
-	RetryBaseDelay string // commandcenter (../../../main.go:144:2)
+	RetryBaseDelay string // commandcenter (../../../main.go:164:2)
 	//
 	// PostgreSQL max_connections.
 	//
 	//
 	// Default: 100
-	PostgresMaxConnections int // commandcenter (../../../main.go:147:2)
+	PostgresMaxConnections int // commandcenter (../../../main.go:167:2)
 	//
 	// PostgreSQL shared_buffers (units kB, MB, GB, TB).
 	//
 	//
 	// Default: "128MB"
-	PostgresSharedBuffers string // commandcenter (../../../main.go:150:2)
+	PostgresSharedBuffers string // commandcenter (../../../main.go:170:2)
 	//
 	// Redis maxmemory (e.g. 256mb, 1gb; 0 means no limit).
 	//
 	//
 	// Default: "256mb"
-	RedisMaxMemory string // commandcenter (../../../main.go:153:2)
+	RedisMaxMemory string // commandcenter (../../../main.go:173:2)
 	//
 	// Redis maxmemory-policy: noeviction, allkeys-lru, allkeys-lfu,
 	// allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl.
 	//
 	//
 	// Default: "allkeys-lru"
-	RedisEvictionPolicy string // commandcenter (../../../main.go:157:2)
+	RedisEvictionPolicy string // commandcenter (../../../main.go:177:2)
 	//
 	// Number of uvicorn worker processes.
 	//
 	//
 	// Default: 1
-	BackendWorkers int // commandcenter (../../../main.go:160:2)
+	BackendWorkers int // commandcenter (../../../main.go:180:2)
 	//
 	// Node's --max-old-space-size for the frontend, in MB (set through NODE_OPTIONS).
 	//
 	//
 	// Default: 512
-	NodeMaxOldSpaceSize int // commandcenter (../../../main.go:163:2)
+	NodeMaxOldSpaceSize int // commandcenter (../../../main.go:183:2)
 	//
 	// Command that runs the backend server on port 8000, instead of
 	// "uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers <backend-workers>".
 	//
-	BackendCommand []string // commandcenter (../../../main.go:167:2)
+	BackendCommand []string // commandcenter (../../../main.go:187:2)
 	//
 	// Command that runs the frontend server on port 3000, instead of
 	// "./node_modules/.bin/vite --host 0.0.0.0 --port 3000 --strictPort".
 	//
-	FrontendCommand []string // commandcenter (../../../main.go:171:2)
+	FrontendCommand []string // commandcenter (../../../main.go:191:2)
 	//
 	// The backend's URL as a browser on the host reaches it, given to the
 	// frontend as VITE_API_BASE_URL. Default: http://localhost:<backend-port>.
 	//
-	APIURL string // commandcenter (../../../main.go:175:2)
+	APIURL string // commandcenter (../../../main.go:195:2)
+	//
+	// The backend's own environment, as KEY=VALUE items, e.g.
+	// LOG_LEVEL=debug,FEATURE_X=on. Variables the module sets
+	// (DATABASE_URL, ...) are refused. For secrets, use --backend-env-file.
+	//
+	BackendEnv []string // commandcenter (../../../main.go:200:2)
+	//
+	// The frontend's own environment, as KEY=VALUE items; in static mode they
+	// are set for the build, where Vite compiles VITE_* ones into the app.
+	//
+	FrontendEnv []string // commandcenter (../../../main.go:204:2)
+	//
+	// A dotenv file of variables for the backend's process, e.g.
+	// file:./backend.env: KEY=VALUE lines, "export", quotes and # comments.
+	// The launcher parses it (never as shell) and gives the variables to the
+	// backend's process only; they are never in the container's definition.
+	//
+	BackendEnvFile *Secret // commandcenter (../../../main.go:210:2)
+	//
+	// Path whose GET answers 2xx when the backend is healthy.
+	//
+	//
+	// Default: "/health"
+	BackendHealthPath string // commandcenter (../../../main.go:213:2)
+	//
+	// Path whose GET answers below 400 when the frontend is healthy.
+	//
+	//
+	// Default: "/"
+	FrontendHealthPath string // commandcenter (../../../main.go:216:2)
+	//
+	// Command run before each start of the backend, with its environment,
+	// e.g. alembic,upgrade,head. If it fails, the start fails with its
+	// output and is not retried.
+	//
+	BackendMigrate []string // commandcenter (../../../main.go:221:2)
+	//
+	// dev: the Vite dev server. static: npm run build, then nginx serves
+	// dist/ as uid 101, with the SPA fallback to index.html.
+	//
+	//
+	// Default: "dev"
+	FrontendMode string // commandcenter (../../../main.go:225:2)
+	//
+	// npm registry token, given to the frontend's install only as NPM_TOKEN,
+	// which the app's .npmrc can name: //registry.example.com/:_authToken=${NPM_TOKEN}.
+	//
+	NpmToken *Secret // commandcenter (../../../main.go:229:2)
+	//
+	// Python package index URL, often with credentials, given to pip as
+	// PIP_INDEX_URL for the backend's install only.
+	//
+	PipIndexURL *Secret // commandcenter (../../../main.go:233:2)
 }
 
 // Commandcenter is one project's app stack.
-func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // commandcenter (../../../main.go:83:1)
+func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // commandcenter (../../../main.go:101:1)
 	q := r.query.Select("commandcenter")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -716,6 +774,42 @@ func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // com
 		// `apiUrl` optional argument
 		if !querybuilder.IsZeroValue(opts[i].APIURL) {
 			q = q.Arg("apiUrl", opts[i].APIURL)
+		}
+		// `backendEnv` optional argument
+		if !querybuilder.IsZeroValue(opts[i].BackendEnv) {
+			q = q.Arg("backendEnv", opts[i].BackendEnv)
+		}
+		// `frontendEnv` optional argument
+		if !querybuilder.IsZeroValue(opts[i].FrontendEnv) {
+			q = q.Arg("frontendEnv", opts[i].FrontendEnv)
+		}
+		// `backendEnvFile` optional argument
+		if !querybuilder.IsZeroValue(opts[i].BackendEnvFile) {
+			q = q.Arg("backendEnvFile", opts[i].BackendEnvFile)
+		}
+		// `backendHealthPath` optional argument
+		if !querybuilder.IsZeroValue(opts[i].BackendHealthPath) {
+			q = q.Arg("backendHealthPath", opts[i].BackendHealthPath)
+		}
+		// `frontendHealthPath` optional argument
+		if !querybuilder.IsZeroValue(opts[i].FrontendHealthPath) {
+			q = q.Arg("frontendHealthPath", opts[i].FrontendHealthPath)
+		}
+		// `backendMigrate` optional argument
+		if !querybuilder.IsZeroValue(opts[i].BackendMigrate) {
+			q = q.Arg("backendMigrate", opts[i].BackendMigrate)
+		}
+		// `frontendMode` optional argument
+		if !querybuilder.IsZeroValue(opts[i].FrontendMode) {
+			q = q.Arg("frontendMode", opts[i].FrontendMode)
+		}
+		// `npmToken` optional argument
+		if !querybuilder.IsZeroValue(opts[i].NpmToken) {
+			q = q.Arg("npmToken", opts[i].NpmToken)
+		}
+		// `pipIndexUrl` optional argument
+		if !querybuilder.IsZeroValue(opts[i].PipIndexURL) {
+			q = q.Arg("pipIndexUrl", opts[i].PipIndexURL)
 		}
 	}
 

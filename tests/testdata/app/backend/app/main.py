@@ -6,7 +6,9 @@ port 8000:
 - GET /health: 200 once it has completed a real PostgreSQL handshake with the
   credentials in DATABASE_URL (SCRAM-SHA-256, MD5 or cleartext, then SELECT 1)
   and a Redis PING (after AUTH when REDIS_URL carries a password); 503 with
-  the reason otherwise. The JSON body also reports the process's uid and argv.
+  the reason otherwise. The JSON body also reports the process's uid and
+  argv, and the SHA-256 of each variable that FIXTURE_ENV_NAMES lists
+  (comma-separated): tests see what reached the process, never a value.
 - GET /: a short text.
 
 Run it as `python3 -m app.main` from the backend directory.
@@ -137,6 +139,11 @@ def check_redis(url):
 
 def health():
     report = {"uid": os.getuid(), "argv": sys.argv, "project": os.environ.get("PROJECT_NAME", "")}
+    report["env_sha256"] = {
+        name: hashlib.sha256(os.environ[name].encode()).hexdigest()
+        for name in filter(None, os.environ.get("FIXTURE_ENV_NAMES", "").split(","))
+        if name in os.environ
+    }
     ok = True
     for name, check, var in (("postgres", check_postgres, "DATABASE_URL"), ("redis", check_redis, "REDIS_URL")):
         try:
