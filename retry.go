@@ -17,9 +17,12 @@ import (
 //   - building a service's container (image pulls, package installs): a
 //     failure to reach a registry is retried; a build step that exits non-zero
 //     is not, because it would fail again the same way;
-//   - starting a service and waiting for its health check: retried, since a
-//     server that exits or answers late may well come up on the next try,
-//     unless its command cannot be run at all (exit 126 or 127);
+//   - starting a service: retried, since a server that exits at start may
+//     well come up on the next try, unless the launcher refused it (another
+//     instance runs, a PostgreSQL major mismatch, a failed migration: see
+//     stack.Permanent), its command cannot be run at all (exit 126 or 127),
+//     or it never passed its health check in its start period (a hang,
+//     which a new attempt would only repeat from the beginning);
 //   - validation errors never reach the retry loop: they are returned first.
 //
 // Every attempt is a new call to the engine: Service.start and the exec of a
