@@ -10,7 +10,7 @@ import (
 )
 
 // Retrieve the binding value, as type Commandcenter
-func (r *Binding) AsCommandcenter() *Commandcenter { // commandcenter (../../../../main.go:25:6)
+func (r *Binding) AsCommandcenter() *Commandcenter { // commandcenter (../../../../main.go:28:6)
 	q := r.query.Select("asCommandcenter")
 
 	return &Commandcenter{
@@ -19,7 +19,7 @@ func (r *Binding) AsCommandcenter() *Commandcenter { // commandcenter (../../../
 }
 
 // Commandcenter is one project's app stack.
-type Commandcenter struct { // commandcenter (../../../../main.go:25:6)
+type Commandcenter struct { // commandcenter (../../../../main.go:28:6)
 	query *querybuilder.Selection
 
 	health  *string
@@ -248,7 +248,7 @@ func (r *Commandcenter) Postgres() *Service { // commandcenter (../../../../serv
 }
 
 // The project name: it namespaces volumes and keeps projects apart in one engine.
-func (r *Commandcenter) Project(ctx context.Context) (string, error) { // commandcenter (../../../../main.go:27:2)
+func (r *Commandcenter) Project(ctx context.Context) (string, error) { // commandcenter (../../../../main.go:30:2)
 	if r.project != nil {
 		return *r.project, nil
 	}
@@ -282,7 +282,7 @@ type CommandcenterRedisURLOpts struct {
 	Host string // commandcenter (../../../../credentials.go:39:2)
 }
 
-// The Redis URL of the stack for host tools (redis-cli, a GUI), as a Secret: redis://:<password>@<host>:<redis-port>/0.
+// The Redis URL of the stack for host tools (redis-cli, a GUI), as a Secret: redis://default:<password>@<host>:<redis-port>/0.
 //
 // The password is --redis-password or the generated one. Show it on
 // request: `dagger call redis-url plaintext`.
@@ -343,7 +343,7 @@ func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { /
 // the backend restarts the frontend. Dependents are stopped first, so
 // postgres sees no client at shutdown. A running stack proxy exits with them:
 // start it again.
-func (r *Commandcenter) Restart(service string) *Commandcenter { // commandcenter (../../../../lifecycle.go:86:1)
+func (r *Commandcenter) Restart(service string) *Commandcenter { // commandcenter (../../../../lifecycle.go:95:1)
 	q := r.query.Select("restart")
 	q = q.Arg("service", service)
 
@@ -404,8 +404,9 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../l
 // Stop the stack gracefully: the proxy, the frontend, the backend, then postgres and redis.
 //
 // Each service gets SIGTERM and 10 s to exit before it is killed. Stopping a
-// service that is not running does nothing.
-func (r *Commandcenter) Stop() *Commandcenter { // commandcenter (../../../../lifecycle.go:65:1)
+// service that is not running does nothing, and so does stopping one that
+// --source cannot build (it was never started from it).
+func (r *Commandcenter) Stop() *Commandcenter { // commandcenter (../../../../lifecycle.go:66:1)
 	q := r.query.Select("stop")
 
 	return &Commandcenter{
@@ -422,7 +423,7 @@ func (r *Commandcenter) AsNode() Node {
 }
 
 // Create or update a binding of type Commandcenter in the environment
-func (r *Env) WithCommandcenterInput(name string, value *Commandcenter, description string) *Env { // commandcenter (../../../../main.go:25:6)
+func (r *Env) WithCommandcenterInput(name string, value *Commandcenter, description string) *Env { // commandcenter (../../../../main.go:28:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withCommandcenterInput")
 	q = q.Arg("name", name)
@@ -435,7 +436,7 @@ func (r *Env) WithCommandcenterInput(name string, value *Commandcenter, descript
 }
 
 // Declare a desired Commandcenter output to be assigned in the environment
-func (r *Env) WithCommandcenterOutput(name string, description string) *Env { // commandcenter (../../../../main.go:25:6)
+func (r *Env) WithCommandcenterOutput(name string, description string) *Env { // commandcenter (../../../../main.go:28:6)
 	q := r.query.Select("withCommandcenterOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -452,218 +453,218 @@ type CommandcenterOpts struct {
 	// frontend (package.json) are sub-directories of it. Default: the demo app
 	// in this module's repository; from your app's directory, pass --source .
 	//
-	Source *Directory // commandcenter (../../../../main.go:107:2)
+	Source *Directory // commandcenter (../../../../main.go:110:2)
 	//
 	// Path of the backend inside source.
 	//
 	//
 	// Default: "backend"
-	BackendPath string // commandcenter (../../../../main.go:110:2)
+	BackendPath string // commandcenter (../../../../main.go:113:2)
 	//
 	// Path of the frontend inside source.
 	//
 	//
 	// Default: "frontend"
-	FrontendPath string // commandcenter (../../../../main.go:113:2)
+	FrontendPath string // commandcenter (../../../../main.go:116:2)
 	//
 	// Instance name, a DNS label. Each project has its own volumes, data,
 	// secrets and logs, and its own running services in one engine.
 	//
 	//
 	// Default: "commandcenter"
-	Project string // commandcenter (../../../../main.go:117:2)
+	Project string // commandcenter (../../../../main.go:120:2)
 	//
 	// PostgreSQL password, e.g. env:DB_PASSWORD, file:./db.pass or cmd:"pass show db".
 	// Without it, a random one is generated on first start and kept with the
 	// project's data.
 	//
-	DbPassword *Secret // commandcenter (../../../../main.go:122:2)
+	DbPassword *Secret // commandcenter (../../../../main.go:125:2)
 	//
 	// The backend's SECRET_KEY. Without it, a random one is generated on first
 	// start and kept with the project's backend state.
 	//
-	SecretKey *Secret // commandcenter (../../../../main.go:126:2)
+	SecretKey *Secret // commandcenter (../../../../main.go:129:2)
 	//
 	// Redis password (requirepass). Without it, a random one is generated on
 	// first start and kept with the project's data.
 	//
-	RedisPassword *Secret // commandcenter (../../../../main.go:130:2)
+	RedisPassword *Secret // commandcenter (../../../../main.go:133:2)
 	//
 	// PostgreSQL image.
 	//
 	//
 	// Default: "postgres:16-alpine"
-	PostgresImage string // commandcenter (../../../../main.go:133:2)
+	PostgresImage string // commandcenter (../../../../main.go:136:2)
 	//
 	// Redis image.
 	//
 	//
 	// Default: "redis:7-alpine"
-	RedisImage string // commandcenter (../../../../main.go:136:2)
+	RedisImage string // commandcenter (../../../../main.go:139:2)
 	//
 	// Python image the backend is built on.
 	//
 	//
 	// Default: "python:3.12-slim"
-	PythonImage string // commandcenter (../../../../main.go:139:2)
+	PythonImage string // commandcenter (../../../../main.go:142:2)
 	//
 	// Node image the frontend is built on.
 	//
 	//
 	// Default: "node:22-alpine"
-	NodeImage string // commandcenter (../../../../main.go:142:2)
+	NodeImage string // commandcenter (../../../../main.go:145:2)
 	//
 	// nginx image of the stack proxy; it must provide the stream module.
 	//
 	//
 	// Default: "nginxinc/nginx-unprivileged:alpine"
-	ProxyImage string // commandcenter (../../../../main.go:145:2)
+	ProxyImage string // commandcenter (../../../../main.go:148:2)
 	//
 	// Port the stack exposes for PostgreSQL (1024-65535).
 	//
 	//
 	// Default: 5432
-	PostgresPort int // commandcenter (../../../../main.go:148:2)
+	PostgresPort int // commandcenter (../../../../main.go:151:2)
 	//
 	// Port the stack exposes for Redis (1024-65535).
 	//
 	//
 	// Default: 6379
-	RedisPort int // commandcenter (../../../../main.go:151:2)
+	RedisPort int // commandcenter (../../../../main.go:154:2)
 	//
 	// Port the stack exposes for the backend (1024-65535).
 	//
 	//
 	// Default: 8000
-	BackendPort int // commandcenter (../../../../main.go:154:2)
+	BackendPort int // commandcenter (../../../../main.go:157:2)
 	//
 	// Port the stack exposes for the frontend (1024-65535).
 	//
 	//
 	// Default: 3000
-	FrontendPort int // commandcenter (../../../../main.go:157:2)
+	FrontendPort int // commandcenter (../../../../main.go:160:2)
 	//
 	// How many times to try starting a service before giving up (1-10).
 	//
 	//
 	// Default: 3
-	RetryAttempts int // commandcenter (../../../../main.go:160:2)
+	RetryAttempts int // commandcenter (../../../../main.go:163:2)
 	//
 	// Wait after the first failed start, as a Go duration; it doubles after
 	// each failure, with ±20% jitter, up to 30s.
 	//
 	//
 	// Default: "1s"
-	RetryBaseDelay string // commandcenter (../../../../main.go:164:2)
+	RetryBaseDelay string // commandcenter (../../../../main.go:167:2)
 	//
 	// PostgreSQL max_connections.
 	//
 	//
 	// Default: 100
-	PostgresMaxConnections int // commandcenter (../../../../main.go:167:2)
+	PostgresMaxConnections int // commandcenter (../../../../main.go:170:2)
 	//
 	// PostgreSQL shared_buffers (units kB, MB, GB, TB).
 	//
 	//
 	// Default: "128MB"
-	PostgresSharedBuffers string // commandcenter (../../../../main.go:170:2)
+	PostgresSharedBuffers string // commandcenter (../../../../main.go:173:2)
 	//
 	// Redis maxmemory (e.g. 256mb, 1gb; 0 means no limit).
 	//
 	//
 	// Default: "256mb"
-	RedisMaxMemory string // commandcenter (../../../../main.go:173:2)
+	RedisMaxMemory string // commandcenter (../../../../main.go:176:2)
 	//
 	// Redis maxmemory-policy: noeviction, allkeys-lru, allkeys-lfu,
 	// allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl.
 	//
 	//
 	// Default: "allkeys-lru"
-	RedisEvictionPolicy string // commandcenter (../../../../main.go:177:2)
+	RedisEvictionPolicy string // commandcenter (../../../../main.go:180:2)
 	//
 	// Number of uvicorn worker processes.
 	//
 	//
 	// Default: 1
-	BackendWorkers int // commandcenter (../../../../main.go:180:2)
+	BackendWorkers int // commandcenter (../../../../main.go:183:2)
 	//
 	// Node's --max-old-space-size for the frontend, in MB (set through NODE_OPTIONS).
 	//
 	//
 	// Default: 512
-	NodeMaxOldSpaceSize int // commandcenter (../../../../main.go:183:2)
+	NodeMaxOldSpaceSize int // commandcenter (../../../../main.go:186:2)
 	//
 	// Command that runs the backend server on port 8000, instead of
 	// "uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers <backend-workers>".
 	//
-	BackendCommand []string // commandcenter (../../../../main.go:187:2)
+	BackendCommand []string // commandcenter (../../../../main.go:190:2)
 	//
 	// Command that runs the frontend server on port 3000, instead of
 	// "./node_modules/.bin/vite --host 0.0.0.0 --port 3000 --strictPort".
 	//
-	FrontendCommand []string // commandcenter (../../../../main.go:191:2)
+	FrontendCommand []string // commandcenter (../../../../main.go:194:2)
 	//
 	// The backend's URL as a browser on the host reaches it, given to the
 	// frontend as VITE_API_BASE_URL. Default: http://localhost:<backend-port>.
 	//
-	APIURL string // commandcenter (../../../../main.go:195:2)
+	APIURL string // commandcenter (../../../../main.go:198:2)
 	//
 	// The backend's own environment, as KEY=VALUE items, e.g.
 	// LOG_LEVEL=debug,FEATURE_X=on. Variables the module sets
 	// (DATABASE_URL, ...) are refused. For secrets, use --backend-env-file.
 	//
-	BackendEnv []string // commandcenter (../../../../main.go:200:2)
+	BackendEnv []string // commandcenter (../../../../main.go:203:2)
 	//
 	// The frontend's own environment, as KEY=VALUE items; in static mode they
 	// are set for the build, where Vite compiles VITE_* ones into the app.
 	//
-	FrontendEnv []string // commandcenter (../../../../main.go:204:2)
+	FrontendEnv []string // commandcenter (../../../../main.go:207:2)
 	//
 	// A dotenv file of variables for the backend's process, e.g.
 	// file:./backend.env: KEY=VALUE lines, "export", quotes and # comments.
 	// The launcher parses it (never as shell) and gives the variables to the
 	// backend's process only; they are never in the container's definition.
 	//
-	BackendEnvFile *Secret // commandcenter (../../../../main.go:210:2)
+	BackendEnvFile *Secret // commandcenter (../../../../main.go:213:2)
 	//
 	// Path whose GET answers 2xx when the backend is healthy.
 	//
 	//
 	// Default: "/health"
-	BackendHealthPath string // commandcenter (../../../../main.go:213:2)
+	BackendHealthPath string // commandcenter (../../../../main.go:216:2)
 	//
 	// Path whose GET answers below 400 when the frontend is healthy.
 	//
 	//
 	// Default: "/"
-	FrontendHealthPath string // commandcenter (../../../../main.go:216:2)
+	FrontendHealthPath string // commandcenter (../../../../main.go:219:2)
 	//
 	// Command run before each start of the backend, with its environment,
 	// e.g. alembic,upgrade,head. If it fails, the start fails with its
 	// output and is not retried.
 	//
-	BackendMigrate []string // commandcenter (../../../../main.go:221:2)
+	BackendMigrate []string // commandcenter (../../../../main.go:224:2)
 	//
 	// dev: the Vite dev server. static: npm run build, then nginx serves
 	// dist/ as uid 101, with the SPA fallback to index.html.
 	//
 	//
 	// Default: "dev"
-	FrontendMode string // commandcenter (../../../../main.go:225:2)
+	FrontendMode string // commandcenter (../../../../main.go:228:2)
 	//
 	// npm registry token, given to the frontend's install only as NPM_TOKEN,
 	// which the app's .npmrc can name: //registry.example.com/:_authToken=${NPM_TOKEN}.
 	//
-	NpmToken *Secret // commandcenter (../../../../main.go:229:2)
+	NpmToken *Secret // commandcenter (../../../../main.go:232:2)
 	//
 	// Python package index URL, often with credentials, given to pip as
 	// PIP_INDEX_URL for the backend's install only.
 	//
-	PipIndexURL *Secret // commandcenter (../../../../main.go:233:2)
+	PipIndexURL *Secret // commandcenter (../../../../main.go:236:2)
 }
 
 // Commandcenter is one project's app stack.
-func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // commandcenter (../../../../main.go:101:1)
+func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // commandcenter (../../../../main.go:104:1)
 	q := r.query.Select("commandcenter")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
