@@ -142,7 +142,8 @@ func (m *Commandcenter) adoptEmptyCluster(ctx context.Context) error {
 // restoreInto restores dump into a scratch database of the running pg,
 // then swaps it in for the project's database in one transaction.
 func (m *Commandcenter) restoreInto(ctx context.Context, pg *dagger.Service, dump *dagger.File) error {
-	_, err := m.psqlClient(pg).
+	_, err := m.prober(stack.Postgres).
+		WithServiceBinding("postgres", pg).
 		WithMountedFile(dumpPath, dump, dagger.ContainerWithMountedFileOpts{Owner: stack.User(stack.Postgres)}).
 		WithEnvVariable("COMMANDCENTER_RESTORE_AT", time.Now().Format(time.RFC3339Nano)).
 		WithExec([]string{"sh", "-c", withPGPassword + restoreScript, "sh", dumpPath}).
@@ -155,18 +156,6 @@ func (m *Commandcenter) restoreInto(ctx context.Context, pg *dagger.Service, dum
 		return fmt.Errorf("restore: %w", withStderr(err))
 	}
 	return nil
-}
-
-// psqlClient is a container of the postgres image, as the postgres user,
-// bound to pg as "postgres", with the database password at $PASSWORD_FILE.
-func (m *Commandcenter) psqlClient(pg *dagger.Service) *dagger.Container {
-	user := stack.User(stack.Postgres)
-	return dag.Container().
-		From(m.PostgresImage).
-		WithUser(user).
-		With(m.withDBPassword(user, user)).
-		WithEnvVariable("PASSWORD_FILE", m.secretFiles().DBPassword).
-		WithServiceBinding("postgres", pg)
 }
 
 // withPGPassword exports PGPASSWORD from $PASSWORD_FILE inside the

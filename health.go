@@ -55,8 +55,9 @@ func (m *Commandcenter) probe(ctx context.Context, s stack.Service) stack.Probe 
 	}
 }
 
-// prober is the container a probe runs in: the service's own image and
-// user, its run volume, and the secret the probe needs.
+// prober is a client of service s: the service's own image and user, its
+// run volume, and the secret a client needs ($PASSWORD_FILE for postgres,
+// $REDIS_PASSWORD_FILE for redis). Probes, backups and restores run in it.
 func (m *Commandcenter) prober(s stack.Service) *dagger.Container {
 	user := m.user(s)
 	c := m.reader(s).With(withScripts("lock", "probe"))
