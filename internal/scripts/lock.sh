@@ -4,19 +4,26 @@
 # volume (COMMANDCENTER_LOG_DIR, which also holds its log) for as long as any
 # of its processes lives. The kernel drops the lock when they die, however
 # they die, so a killed service never leaves a lock behind. NAME.run records
-# when the holder started and its address in the engine's network.
+# the holder's instance, start, state and address in the engine's network;
+# NAME.request, NAME.done and NAME.exit carry requests from other sessions,
+# their answers and the last failed exit (see commandcenter-run).
 cc_dir=${COMMANDCENTER_LOG_DIR:?COMMANDCENTER_LOG_DIR is not set}
 
 # cc_lock NAME: takes NAME's lock on fd 9, or exits 75 when another instance
-# holds it. A reader's shared lock lasts an instant, so a busy lock is tried
-# again for 3 s before it counts as held.
+# holds it. A reader's shared lock lasts an instant, and an instance that is
+# going away holds it a little longer: a busy lock is tried again for
+# $COMMANDCENTER_LOCK_WAIT seconds (default 7), or for 30 s while its holder
+# says it is stopping, before it counts as held by a live instance.
 cc_lock() {
 	exec 9>>"$cc_dir/$1.lock"
-	cc_n=0
+	cc_t0=$(date +%s)
 	until flock -n 9; do
-		cc_n=$((cc_n + 1))
-		if [ "$cc_n" -ge 30 ]; then
-			echo "project \"${COMMANDCENTER_PROJECT:-}\": $1 is already running (started $(cc_started "$1")), in another Dagger session or with other settings in this one; stop it there, or use another --project" >&2
+		cc_limit=${COMMANDCENTER_LOCK_WAIT:-7}
+		case $(cc_field "$cc_dir/$1.run" state) in
+		stopping | exited) cc_limit=30 ;;
+		esac
+		if [ $(($(date +%s) - cc_t0)) -ge "$cc_limit" ]; then
+			echo "project \"${COMMANDCENTER_PROJECT:-}\": $1 is already running (started $(cc_started "$1")), in another Dagger session or with other settings in this one; stop it from any terminal with \`dagger call --project ${COMMANDCENTER_PROJECT:-} stop\`, or use another --project" >&2
 			exit 75
 		fi
 		sleep 0.1
@@ -34,20 +41,51 @@ cc_running() {
 	exec 8<&-
 }
 
-# cc_record NAME: notes the time and this container's address for readers.
+# cc_record NAME INSTANCE STATE RESTARTS: notes, for readers, this
+# instance's id, its start, its state (running, restarting, stopping,
+# exited) and since when, how often it restarted in place, and this
+# container's address. The lock holder alone writes it.
 cc_record() {
 	cc_addr=$(awk '/\/32 host/ && prev !~ /^127\./ { print prev; exit } { prev = $2 }' /proc/net/fib_trie 2>/dev/null) || cc_addr=
-	printf 'started=%s\naddress=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$cc_addr" >"$cc_dir/$1.run.tmp"
+	cc_now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	cc_first=$cc_now
+	if [ "$(cc_field "$cc_dir/$1.run" instance)" = "$2" ]; then
+		cc_first=$(cc_started "$1")
+	fi
+	printf 'started=%s\naddress=%s\ninstance=%s\nstate=%s\nsince=%s\nrestarts=%s\n' \
+		"$cc_first" "$cc_addr" "$2" "$3" "$cc_now" "$4" >"$cc_dir/$1.run.tmp"
 	mv -f "$cc_dir/$1.run.tmp" "$cc_dir/$1.run"
+}
+
+# cc_field FILE KEY: the value of KEY=... in FILE, or nothing.
+cc_field() {
+	sed -n "s/^$2=//p" "$1" 2>/dev/null | head -n 1
+}
+
+# cc_random_id: 16 random hex digits.
+cc_random_id() {
+	od -An -N8 -tx1 /dev/urandom | tr -d ' \n'
+}
+
+# cc_done NAME REQUEST RESULT: answers a request (see commandcenter-request).
+cc_done() {
+	printf 'request=%s\nresult=%s\nat=%s\n' "$2" "$3" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$cc_dir/$1.done.tmp"
+	mv -f "$cc_dir/$1.done.tmp" "$cc_dir/$1.done"
+}
+
+# cc_exited NAME STATUS: notes a server that exited with a failure, for Status.
+cc_exited() {
+	printf 'status=%s\nat=%s\n' "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$cc_dir/$1.exit.tmp"
+	mv -f "$cc_dir/$1.exit.tmp" "$cc_dir/$1.exit"
 }
 
 # cc_started NAME: when NAME's last instance started.
 cc_started() {
-	cc_s=$(sed -n 's/^started=//p' "$cc_dir/$1.run" 2>/dev/null) || cc_s=
+	cc_s=$(cc_field "$cc_dir/$1.run" started)
 	echo "${cc_s:-at an unknown time}"
 }
 
 # cc_address NAME: the address of NAME's last instance.
 cc_address() {
-	sed -n 's/^address=//p' "$cc_dir/$1.run" 2>/dev/null
+	cc_field "$cc_dir/$1.run" address
 }

@@ -1,21 +1,34 @@
 #!/bin/sh
 # commandcenter-run NAME COMMAND [ARG...]
-# Takes the project's lock for service NAME (see commandcenter-lock), so a
-# second instance of it, from another engine session or another definition,
-# exits 75 at once instead of sharing its volumes. Then runs COMMAND, with
-# umask 077, and copies its stdout and stderr to the container's and to
-# $COMMANDCENTER_LOG_DIR/NAME.log, a per-project volume from which the
-# module's Logs function reads them back. It exits with COMMAND's status only
-# once the copies hold COMMAND's last line, so a crash at start is logged.
-# Stop signals reach COMMAND: the engine signals the whole process group,
-# and a signal sent to this shell alone is passed on.
+# The supervisor of service NAME. It takes the project's lock for NAME (see
+# commandcenter-lock), so a second instance, from another engine session or
+# another definition, exits 75 instead of sharing its volumes. Then it runs
+# COMMAND, with umask 077, and copies its stdout and stderr to the
+# container's and to $COMMANDCENTER_LOG_DIR/NAME.log, a per-project volume
+# from which the module's Logs function reads them back.
+#
+# Stopping COMMAND: a stop signal from the engine, or a request that
+# commandcenter-request leaves on the run volume from any session, gets the
+# service's own graceful stop signal ($COMMANDCENTER_STOP_SIGNAL: INT, a fast
+# shutdown with a checkpoint, for PostgreSQL), then SIGKILL after
+# $COMMANDCENTER_STOP_GRACE seconds. A restart request runs COMMAND again in
+# this container, at the same address. A request names the instance it is
+# for, so one left behind never reaches a later instance.
+#
+# It exits with COMMAND's status, or 143 after a stop requested from another
+# session, only once the log copies hold COMMAND's last line.
 set -eu
 name=$1
 shift
 umask 077
 . commandcenter-lock
+stop_signal=${COMMANDCENTER_STOP_SIGNAL:-TERM}
+grace=${COMMANDCENTER_STOP_GRACE:-10}
 cc_lock "$name"
-cc_record "$name"
+rm -f "$cc_dir/$name.request" "$cc_dir/$name.request.tmp"
+instance=$(cc_random_id)
+restarts=0
+cc_record "$name" "$instance" running "$restarts"
 log=$cc_dir/$name.log
 max_bytes=${COMMANDCENTER_LOG_MAX_BYTES:-10485760}
 if [ -f "$log" ] && [ "$(($(wc -c <"$log")))" -gt "$max_bytes" ]; then
@@ -25,23 +38,98 @@ pipes=$(mktemp -d)
 mkfifo "$pipes/out" "$pipes/err"
 # The copiers ignore stop signals: they end when the pipes close, after
 # COMMAND's last line.
-(trap '' HUP INT QUIT TERM; exec tee -a "$log" <"$pipes/out") &
-(trap '' HUP INT QUIT TERM; exec tee -a "$log" <"$pipes/err" >&2) &
+(trap '' HUP INT QUIT TERM USR1 USR2; exec tee -a "$log" <"$pipes/out") &
+copiers=$!
+(trap '' HUP INT QUIT TERM USR1 USR2; exec tee -a "$log" <"$pipes/err" >&2) &
+copiers="$copiers $!"
 exec 3>"$pipes/out" 4>"$pipes/err"
 rm -rf "$pipes"
-echo "[commandcenter] $name starting as $(id)" >&3
-"$@" >&3 2>&4 3>&- 4>&- &
-child=$!
-exec 3>&- 4>&-
+say() { echo "[commandcenter] $name $*" >&3; }
+
+# stop_child: the graceful stop signal now, SIGKILL after the grace.
+child=
+killer=
+stop_child() {
+	[ -n "$child" ] || return 0
+	cc_record "$name" "$instance" "$1" "$restarts"
+	kill -s "$stop_signal" "$child" 2>/dev/null || :
+	if [ -z "$killer" ]; then
+		(trap '' HUP INT QUIT TERM USR1 USR2; sleep "$grace"; kill -s KILL "$child" 2>/dev/null) 3>&- 4>&- 9>&- &
+		killer=$!
+	fi
+}
+
+# take_request: what the watcher found, acted on: "stop" or "restart".
+requested=
+request=
+take_request() {
+	action=$(cc_field "$cc_dir/$name.taken" action)
+	request=$(cc_field "$cc_dir/$name.taken" request)
+	case $action in
+	stop) requested=stop; say "stop requested from another session (request $request)"; stop_child stopping ;;
+	restart) requested=restart; say "restart requested (request $request)"; stop_child restarting ;;
+	esac
+}
+trap take_request USR1
 for sig in HUP INT QUIT TERM; do
-	trap "kill -s $sig $child 2>/dev/null || :" "$sig"
+	trap "say 'got SIG$sig: stopping with SIG$stop_signal'; [ \"\$requested\" = stop ] || requested=signalled; stop_child stopping" "$sig"
 done
-status=0
-wait "$child" || status=$?
-# A trapped signal interrupts wait; wait again until COMMAND has exited.
-while kill -0 "$child" 2>/dev/null; do
+
+# The watcher looks for a request every 0.2 s and hands one for this
+# instance to the supervisor; it drops any other. It ends with the supervisor.
+supervisor=$$
+(
+	trap '' HUP INT QUIT TERM USR1 USR2
+	while kill -0 "$supervisor" 2>/dev/null; do
+		sleep 0.2
+		[ -e "$cc_dir/$name.request" ] || continue
+		mv -f "$cc_dir/$name.request" "$cc_dir/$name.pending" 2>/dev/null || continue
+		if [ "$(cc_field "$cc_dir/$name.pending" instance)" = "$instance" ]; then
+			mv -f "$cc_dir/$name.pending" "$cc_dir/$name.taken"
+			kill -s USR1 "$supervisor" 2>/dev/null || :
+		else
+			echo "[commandcenter] $name ignored a request for another instance: $(tr '\n' ' ' <"$cc_dir/$name.pending")" >>"$log"
+			rm -f "$cc_dir/$name.pending"
+		fi
+	done
+) 3>&- 4>&- 9>&- &
+
+# run_child: COMMAND until it exits, however many trapped signals come.
+run_child() {
+	say "starting as $(id)"
+	"$@" >&3 2>&4 3>&- 4>&- &
+	child=$!
 	status=0
 	wait "$child" || status=$?
+	while kill -0 "$child" 2>/dev/null; do
+		status=0
+		wait "$child" || status=$?
+	done
+	if [ -n "$killer" ]; then
+		kill "$killer" 2>/dev/null || :
+		killer=
+	fi
+	child=
+}
+
+while :; do
+	run_child "$@"
+	[ "$requested" = restart ] || break
+	requested=
+	restarts=$((restarts + 1))
+	say "exited with status $status for the restart; starting again"
+	cc_record "$name" "$instance" running "$restarts"
+	cc_done "$name" "$request" restarted
 done
-wait
+if [ "$requested" = stop ]; then
+	say "stopped from another session (request $request); exit status 143"
+	status=143
+elif [ "$status" -ne 0 ]; then
+	cc_exited "$name" "$status"
+fi
+cc_record "$name" "$instance" exited "$restarts"
+[ "$requested" != stop ] || cc_done "$name" "$request" stopped
+exec 3>&- 4>&-
+# shellcheck disable=SC2086 # two pids
+wait $copiers
 exit "$status"

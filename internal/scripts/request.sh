@@ -1,0 +1,70 @@
+#!/bin/sh
+# commandcenter-request stop|restart NAME TIMEOUT [PROBE COMMAND...]
+# Asks the running instance of the project's service NAME, whichever engine
+# session runs it, to stop or to restart in place, through a request on its
+# run volume that its supervisor (commandcenter-run) takes within 0.2 s. The
+# request names the instance, so it never reaches a later one.
+#   stop: returns once the instance has exited and released its lock;
+#   restart: returns once the supervisor has started the server again and
+#     PROBE COMMAND (run with HOST set, as commandcenter-probe does) succeeds.
+# It prints what it did as KEY=VALUE lines: result (stopped, restarted,
+# exited: the instance ended before it took the request), instance, started
+# and took_ms. Exits 3 when nothing runs, 1 when TIMEOUT seconds pass first.
+set -eu
+. commandcenter-lock
+action=$1
+name=$2
+timeout=$3
+shift 3
+
+uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+begin=$(uptime_ms)
+elapsed_ms() { echo $(($(uptime_ms) - begin)); }
+report() {
+	printf 'result=%s\ninstance=%s\nstarted=%s\ntook_ms=%s\n' "$1" "$instance" "$started" "$(elapsed_ms)"
+}
+give_up() {
+	echo "$name did not $action within ${timeout}s (instance $instance, state $(cc_field "$cc_dir/$name.run" state)); see \`dagger call logs --service $name\`" >&2
+	exit 1
+}
+
+if ! cc_running "$name"; then
+	echo "not running (last started $(cc_started "$name"))" >&2
+	exit 3
+fi
+instance=$(cc_field "$cc_dir/$name.run" instance)
+started=$(cc_started "$name")
+request=$(cc_random_id)
+printf 'action=%s\ninstance=%s\nrequest=%s\nat=%s\n' "$action" "$instance" "$request" \
+	"$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$cc_dir/$name.request.tmp"
+mv -f "$cc_dir/$name.request.tmp" "$cc_dir/$name.request"
+
+answered() { [ "$(cc_field "$cc_dir/$name.done" request)" = "$request" ]; }
+deadline=$((begin + timeout * 1000))
+case $action in
+stop)
+	while cc_running "$name"; do
+		[ "$(uptime_ms)" -lt "$deadline" ] || give_up
+		sleep 0.1
+	done
+	if answered; then report stopped; else report exited; fi
+	;;
+restart)
+	until answered; do
+		cc_running "$name" || { report exited; exit 0; }
+		[ "$(uptime_ms)" -lt "$deadline" ] || give_up
+		sleep 0.1
+	done
+	HOST=$(cc_address "$name")
+	export HOST
+	until "$@" >/dev/null 2>&1; do
+		[ "$(uptime_ms)" -lt "$deadline" ] || give_up
+		sleep 0.2
+	done
+	report restarted
+	;;
+*)
+	echo "unknown action $action: want stop or restart" >&2
+	exit 2
+	;;
+esac
