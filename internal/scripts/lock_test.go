@@ -52,7 +52,7 @@ func TestRunRefusesASecondInstance(t *testing.T) {
 	if exitCode(err) != 75 {
 		t.Fatalf("second instance exited with %v, want 75", err)
 	}
-	want := regexp.MustCompile(`^project "shop": web is already running \(started 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ\), in another Dagger session or with other settings in this one; stop it from any terminal with `+"`dagger call --project shop stop`"+`, or use another --project\n$`)
+	want := regexp.MustCompile(`^project "shop": web is already running \(started 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ\), in another Dagger session or with other settings in this one; stop it from any terminal with ` + "`dagger call --project shop stop`" + `, or use another --project\n$`)
 	if !want.MatchString(stderr) {
 		t.Errorf("stderr = %q, want it to match %s", stderr, want)
 	}
