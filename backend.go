@@ -49,7 +49,7 @@ func (m *Commandcenter) checkEnvFile(c *dagger.Container) *dagger.Container {
 func (m *Commandcenter) backendBuild() *dagger.Container {
 	src := m.Source.Directory(m.BackendPath)
 	uid := strconv.Itoa(stack.AppUID)
-	return m.base(stack.Backend, m.PythonImage).
+	return m.base(m.PythonImage).
 		WithUser("0").
 		WithExec([]string{"sh", "-c", `if command -v useradd >/dev/null; then
 	groupadd --gid "$1" app && useradd --uid "$1" --gid "$1" --home-dir /home/app --create-home --shell /usr/sbin/nologin app

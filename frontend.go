@@ -36,7 +36,7 @@ func (m *Commandcenter) frontendContainer(ctx context.Context, backend *dagger.S
 func (m *Commandcenter) frontendInstall(manifests, configs []string) *dagger.Container {
 	src := m.Source.Directory(m.FrontendPath)
 	user := stack.User(stack.Frontend)
-	c := m.base(stack.Frontend, m.NodeImage).
+	c := m.base(m.NodeImage).
 		With(withScripts("frontend-install")).
 		WithDirectory(stack.AppDir, dag.Directory(), dagger.ContainerWithDirectoryOpts{Owner: user})
 	// File by file: a directory copy, even filtered, keys the install on the
@@ -88,7 +88,7 @@ func (m *Commandcenter) frontendStatic(installed *dagger.Container) *dagger.Cont
 		build = build.WithEnvVariable(e.Name, e.Value)
 	}
 	dist := build.WithExec([]string{"npm", "run", "build"}).Directory(stack.AppDir + "/dist")
-	return m.base(stack.Frontend, m.ProxyImage).
+	return m.base(m.ProxyImage).
 		WithNewFile("/etc/nginx/nginx.conf", stack.StaticSiteConfig()).
 		WithDirectory(stack.StaticDir, dist)
 }

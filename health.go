@@ -26,33 +26,65 @@ const probeTimeout = 60 * time.Second
 // engine session runs, and it never starts a stopped service: that one is
 // reported "not running". A probe waits at most 5 s for its service and
 // 60 s in all; latency is the probe's round trip, its container's start
-// included.
+// included. For programs, Status gives the same and more as JSON.
 //
 // +cache="never"
 func (m *Commandcenter) Health(ctx context.Context) (string, error) {
-	probes := make([]stack.Probe, len(stack.Services))
-	var wg sync.WaitGroup
-	for i, s := range stack.Services {
-		wg.Go(func() { probes[i] = m.probe(ctx, s) })
-	}
-	wg.Wait()
-	return stack.HealthTable(probes), nil
+	return stack.HealthTable(stack.Probes(m.statuses(ctx, stack.Services))), nil
 }
 
-func (m *Commandcenter) probe(ctx context.Context, s stack.Service) stack.Probe {
+// The state of each service of the project and of the stack proxy, wherever it runs, as JSON for programs such as the CommandCenter hub.
+//
+// Each entry has: service; state (running, restarting, stopping, stopped
+// or never-started); healthy (its probe, as in Health, passed now); since
+// (when that state began: the server's last start when running); started
+// and instance (the running instance, which a restart in place keeps);
+// restarts (in place); latency_ms; message (the probe's verdict); and
+// last_error (the probe's failure now, or the last time the server exited
+// with a failure). For example:
+//
+//	{"project": "shop", "checked_at": "2026-12-01T10:00:00Z", "services": [
+//	  {"service": "postgres", "state": "running", "healthy": true,
+//	   "since": "2026-12-01T09:58:12Z", "started": "2026-12-01T09:58:12Z",
+//	   "instance": "5f0c9e2a7d1b3c44", "restarts": 0, "latency_ms": 412,
+//	   "message": "SELECT 1 answered"}, ...]}
+//
+// It reads only, like Health, in any session.
+//
+// +cache="never"
+func (m *Commandcenter) Status(ctx context.Context) (string, error) {
+	return stack.Report{
+		Project:   m.Project,
+		CheckedAt: time.Now().UTC().Format(time.RFC3339),
+		Services:  m.statuses(ctx, stack.Logged),
+	}.JSON(), nil
+}
+
+// statuses reads the state of the given services and probes those that
+// run, all at once.
+func (m *Commandcenter) statuses(ctx context.Context, services []stack.Service) []stack.ServiceStatus {
+	out := make([]stack.ServiceStatus, len(services))
+	var wg sync.WaitGroup
+	for i, s := range services {
+		wg.Go(func() { out[i] = m.status(ctx, s) })
+	}
+	wg.Wait()
+	return out
+}
+
+func (m *Commandcenter) status(ctx context.Context, s stack.Service) stack.ServiceStatus {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	start := time.Now()
 	out, err := m.prober(s).
 		WithEnvVariable("COMMANDCENTER_PROBE_AT", start.Format(time.RFC3339Nano)).
-		WithExec([]string{stack.Script("probe"), string(s), "sh", "-c", m.probeScript(s)}).
+		WithExec([]string{stack.Script("status"), string(s), "sh", "-c", m.probeScript(s)}).
 		Stdout(ctx)
-	return stack.Probe{
-		Service: s,
-		Healthy: err == nil,
-		Latency: time.Since(start),
-		Message: probeMessage(ctx, out, err),
+	if err != nil {
+		return stack.ServiceStatus{Service: s, State: "unknown", LatencyMS: time.Since(start).Milliseconds(),
+			Message: probeMessage(ctx, err), LastError: probeMessage(ctx, err)}
 	}
+	return stack.ParseStatus(s, out, time.Since(start))
 }
 
 // prober is a client of service s: the service's own image and user, its
@@ -60,7 +92,7 @@ func (m *Commandcenter) probe(ctx context.Context, s stack.Service) stack.Probe 
 // $REDIS_PASSWORD_FILE for redis). Probes, backups and restores run in it.
 func (m *Commandcenter) prober(s stack.Service) *dagger.Container {
 	user := m.user(s)
-	c := m.reader(s).With(withScripts("lock", "probe"))
+	c := m.reader(s).With(withScripts("lock", "probe", "status", "request"))
 	switch s {
 	case stack.Postgres:
 		return c.With(m.withDBPassword(user, user)).
@@ -104,6 +136,8 @@ func (m *Commandcenter) probeScript(s stack.Service) string {
 	cfg := m.config()
 	path := cfg.HealthPath(s)
 	switch {
+	case s == stack.Proxy:
+		return `echo "nginx runs"`
 	case s == stack.Postgres:
 		return `PGPASSWORD=$(cat "$PASSWORD_FILE") && export PGPASSWORD &&
 out=$(psql -h "$HOST" -p 5432 -U ` + stack.DBUser + ` -d ` + stack.DBName + ` -tAc 'SELECT 1' 2>&1) || { echo "$out" >&2; exit 1; }
@@ -136,11 +170,8 @@ req.setTimeout(5000, () => req.destroy(new Error("no answer within 5s")));
 req.on("error", e => { console.error("GET ` + path + `: " + e.message); process.exit(1) })'`
 }
 
-// probeMessage is a probe's one-line verdict: its output, or why it failed.
-func probeMessage(ctx context.Context, out string, err error) string {
-	if err == nil {
-		return stack.Summary(out)
-	}
+// probeMessage says why a status could not be read at all.
+func probeMessage(ctx context.Context, err error) string {
 	if ctx.Err() != nil {
 		return fmt.Sprintf("no answer within %s", probeTimeout)
 	}

@@ -5,15 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"dagger/commandcenter/internal/dagger"
 	"dagger/commandcenter/internal/stack"
 )
-
-// stopGrace is how long a service has to exit after SIGTERM before it is killed.
-const stopGrace = 10 * time.Second
 
 // Start every service and return once all are healthy: postgres and redis in parallel, then the backend, then the frontend.
 //
@@ -56,65 +54,80 @@ func (m *Commandcenter) startServices(ctx context.Context, services []stack.Serv
 	return containers, nil
 }
 
-// Stop the stack gracefully: the proxy, the frontend, the backend, then postgres and redis.
+// Stop the project's running services, whichever engine session runs them: the proxy, the frontend, the backend, then postgres and redis.
 //
-// Each service gets SIGTERM and 10 s to exit before it is killed. Stopping a
-// service that is not running does nothing, and so does stopping one that
-// --source cannot build (it was never started from it).
+// Each service's supervisor gets the request on the project's volume within
+// 0.2 s and stops its server gracefully: PostgreSQL with a fast shutdown and
+// a checkpoint, Redis after flushing its append-only file, uvicorn, Vite
+// and nginx with their own graceful stop; any that is still up 10 s later
+// is killed. It returns once they are down, and says what it stopped, or
+// that nothing was running. A `stack up` that served them stops serving:
+// its ports close, and the proxy's log says "stopped from another session".
+// It needs only the project's settings, not its source.
 //
 // +cache="never"
-func (m *Commandcenter) Stop(ctx context.Context) (*Commandcenter, error) {
-	built := map[stack.Service]*dagger.Container{}
-	var order []stack.Service
-	for _, s := range append([]stack.Service{stack.Proxy}, reversed(stack.Services)...) {
-		_, err := m.containerOnce(ctx, s, built)
-		var missing *sourceError
-		switch {
-		case errors.As(err, &missing):
-			continue
-		case err != nil:
-			return nil, err
+func (m *Commandcenter) Stop(ctx context.Context) (string, error) {
+	var results []stack.RequestResult
+	for _, level := range stack.StopLevels() {
+		done := make([]stack.RequestResult, len(level))
+		if err := inParallel(level, func(s stack.Service) error {
+			var err error
+			done[slices.Index(level, s)], err = m.request(ctx, "stop", s, stack.StopTimeout)
+			return err
+		}); err != nil {
+			return "", err
 		}
-		order = append(order, s)
+		results = append(results, done...)
 	}
-	if err := stopInOrder(ctx, order, built); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return stack.StopReport(m.Project, results), nil
 }
 
-// Restart one service, with retry, then restart the services that depend on it.
+// Restart one service in place, where it runs, whichever engine session runs it, and report how long it took until healthy.
 //
-// The engine stops a service's dependents when it exits, so restarting
-// postgres or redis restarts the backend and the frontend too, and restarting
-// the backend restarts the frontend. Dependents are stopped first, so
-// postgres sees no client at shutdown. A running stack proxy exits with them:
-// start it again.
+// Its supervisor stops the server gracefully (as Stop does) and runs it
+// again in the same container: the address stays the same, so the services
+// that depend on it keep running and reconnect. It returns once the
+// service answers its health probe again. The server runs the build it
+// started with: to run changed source, stop the project and start it again.
+// A service that is not running is not started: the error says so.
 //
 // +cache="never"
 func (m *Commandcenter) Restart(
 	ctx context.Context,
 	// postgres, redis, backend or frontend.
 	service string,
-) (*Commandcenter, error) {
+) (string, error) {
 	s, err := stack.Parse(service, stack.Services)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	affected := append([]stack.Service{s}, stack.Dependents(s)...)
-	containers, err := m.containers(ctx, affected)
+	res, err := m.request(ctx, "restart", s, stack.RestartTimeout(s))
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	if err := stopInOrder(ctx, reversed(affected), containers); err != nil {
-		return nil, err
+	if res.Result != stack.ResultRestarted {
+		return "", fmt.Errorf("restart %s: %s; nothing was restarted: start it with `dagger call --project %s stack up`",
+			s, res.Describe(), m.Project)
 	}
-	for _, a := range affected {
-		if err := m.start(ctx, a, containers[a].AsService()); err != nil {
-			return nil, fmt.Errorf("restart %s: %w", s, err)
-		}
+	return res.Describe() + "\n", nil
+}
+
+// request asks the running instance of s to stop or restart, through its
+// run volume (see internal/scripts/request.sh), and waits for the answer.
+func (m *Commandcenter) request(ctx context.Context, action string, s stack.Service, timeout time.Duration) (stack.RequestResult, error) {
+	out, err := m.prober(s).
+		WithEnvVariable("COMMANDCENTER_REQUEST_AT", time.Now().Format(time.RFC3339Nano)).
+		WithExec([]string{stack.Script("request"), action, string(s), strconv.Itoa(int(timeout.Seconds())),
+			"sh", "-c", m.probeScript(s)}).
+		Stdout(ctx)
+	var execErr *dagger.ExecError
+	switch {
+	case errors.As(err, &execErr) && execErr.ExitCode == stack.ExitNotRunning:
+		return stack.RequestResult{Service: s, Result: stack.ResultNotRunning, Detail: stack.Summary(execErr.Stderr)}, nil
+	case err != nil:
+		return stack.RequestResult{}, fmt.Errorf("%s %s: %w", action, s, withStderr(err))
 	}
-	return m, nil
+	return stack.ParseRequestResult(s, out), nil
 }
 
 // containers builds the definitions of the given services, and of those
@@ -139,13 +152,13 @@ func stopInOrder(ctx context.Context, order []stack.Service, containers map[stac
 }
 
 // stopService sends SIGTERM, and SIGKILL if the service is still up after
-// stopGrace. The grace starts once the engine knows which service it is:
+// stack.StopGrace. The grace starts once the engine knows which service it is:
 // naming a service can mean building its container first.
 func stopService(ctx context.Context, svc *dagger.Service) error {
 	if _, err := svc.Hostname(ctx); err != nil {
 		return err
 	}
-	graceful, cancel := context.WithTimeout(ctx, stopGrace)
+	graceful, cancel := context.WithTimeout(ctx, stack.StopGrace)
 	defer cancel()
 	_, err := svc.Stop(graceful)
 	if err == nil || ctx.Err() != nil {

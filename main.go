@@ -174,9 +174,13 @@ func New(
 	// Redis maxmemory (e.g. 256mb, 1gb; 0 means no limit).
 	// +default="256mb"
 	redisMaxMemory string,
-	// Redis maxmemory-policy: noeviction, allkeys-lru, allkeys-lfu,
-	// allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl.
-	// +default="allkeys-lru"
+	// Redis maxmemory-policy. noeviction, Redis's own default, refuses
+	// writes once maxmemory is reached and deletes nothing: keep it when
+	// Redis holds a queue (Celery) or anything else you cannot lose. The
+	// others (allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru,
+	// volatile-lfu, volatile-random, volatile-ttl) silently delete keys to
+	// make room, queued tasks included: only for a cache.
+	// +default="noeviction"
 	redisEvictionPolicy string,
 	// Number of uvicorn worker processes.
 	// +default=1

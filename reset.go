@@ -75,8 +75,8 @@ if cc_running "$1"; then echo "running since $(cc_started "$1")"; else cat "$cc_
 		}
 	}
 	if len(running) > 0 {
-		return "", fmt.Errorf("project %q is running: %s; stop it first (dagger call stop, in the session that started it, or end that session): nothing was deleted",
-			m.Project, strings.Join(running, ", "))
+		return "", fmt.Errorf("project %q is running: %s; stop it first, from any terminal: dagger call --project %s stop; nothing was deleted",
+			m.Project, strings.Join(running, ", "), m.Project)
 	}
 	return states[slices.Index(stack.Logged, stack.Postgres)], nil
 }

@@ -172,20 +172,20 @@ func (m *Commandcenter) servicesOnce(ctx context.Context, services []stack.Servi
 	return out, nil
 }
 
-// base is a service's image, labelled with the project so that each
-// project's containers are distinct definitions.
-func (m *Commandcenter) base(s stack.Service, image string) *dagger.Container {
-	return dag.Container().
-		From(image).
-		WithLabel("org.commandcenter.project", m.Project).
-		WithLabel("org.commandcenter.service", string(s))
+// base is a service's image. It names no project, so that the build steps
+// on it (the installs) are one definition for every project and a new
+// project finds them cached; runtime labels the project after them.
+func (m *Commandcenter) base(image string) *dagger.Container {
+	return dag.Container().From(image)
 }
 
 // runtime turns a built container into service s of the configuration cfg:
 // its user, run volume, environment, port, health check and command.
 func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service, cfg stack.Config) *dagger.Container {
 	user := cfg.User(s)
-	c = c.With(withScripts("run", "lock")).
+	c = c.WithLabel("org.commandcenter.project", m.Project).
+		WithLabel("org.commandcenter.service", string(s)).
+		With(withScripts("run", "lock")).
 		WithUser(user).
 		With(m.withRunVolume(s))
 	for _, e := range cfg.Env(s, m.secretFiles()) {
@@ -209,7 +209,7 @@ func (m *Commandcenter) postgresContainer(ctx context.Context) (*dagger.Containe
 	}
 	cfg := m.config()
 	cfg.PostgresMajor = major
-	c := m.base(stack.Postgres, m.PostgresImage).
+	c := m.base(m.PostgresImage).
 		With(withScripts("postgres", "secret")).
 		With(m.withPGData(major)).
 		With(m.withDBPassword(stack.User(stack.Postgres), stack.User(stack.Postgres)))
@@ -218,7 +218,7 @@ func (m *Commandcenter) postgresContainer(ctx context.Context) (*dagger.Containe
 
 func (m *Commandcenter) redisContainer() *dagger.Container {
 	user := stack.User(stack.Redis)
-	c := m.base(stack.Redis, m.RedisImage).
+	c := m.base(m.RedisImage).
 		With(withScripts("redis", "secret")).
 		With(m.withRedisData()).
 		With(m.withRedisPassword(user, user))
@@ -226,7 +226,7 @@ func (m *Commandcenter) redisContainer() *dagger.Container {
 }
 
 func (m *Commandcenter) proxyContainer(services map[stack.Service]*dagger.Service) *dagger.Container {
-	c := m.base(stack.Proxy, m.ProxyImage).
+	c := m.base(m.ProxyImage).
 		WithNewFile("/etc/nginx/nginx.conf", stack.ProxyConfig(m.config().Routes()))
 	for _, s := range stack.Services {
 		c = c.WithServiceBinding(string(s), services[s])

@@ -4,6 +4,8 @@
 # requirepass is read from the file named by REDIS_PASSWORD_FILE, generated
 # there first when COMMANDCENTER_GENERATE_REDIS_PASSWORD is set, so the
 # password is never in argv, the environment or a configuration file.
+# Every write goes to the append-only file in /data, synced every second,
+# so a kill of the container loses at most about a second of writes.
 set -eu
 if [ -n "${COMMANDCENTER_GENERATE_REDIS_PASSWORD:-}" ]; then
 	commandcenter-secret "$REDIS_PASSWORD_FILE" 0444
@@ -14,6 +16,8 @@ if [ -n "${REDIS_PASSWORD_FILE:-}" ]; then
 fi
 exec redis-server - "$@" <<CONF
 dir /data
+appendonly yes
+appendfsync everysec
 protected-mode no
 $requirepass
 CONF

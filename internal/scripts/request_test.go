@@ -179,3 +179,18 @@ func TestStartRefusesALiveInstanceWithinTheWait(t *testing.T) {
 		t.Errorf("refusal took %s, want about 1 s", took)
 	}
 }
+
+func TestStatusReadsTheRecordAndProbes(t *testing.T) {
+	s := newSandbox(t)
+	stdout, _, err := s.run(nil, "status", "web", "true")
+	if err != nil || stdout != "running=false\n" {
+		t.Errorf("status before any start = %v, %q; want running=false alone", err, stdout)
+	}
+	s.startSupervised(nil, `echo ready; exec sleep 30`)
+	stdout, _, err = s.run(nil, "status", "web", "sh", "-c", `echo "answered at $HOST"; exit 1`)
+	got := fields(stdout)
+	if err != nil || got["running"] != "true" || got["record_state"] != "running" || got["healthy"] != "false" ||
+		got["message"] != "answered at "+got["record_address"] {
+		t.Errorf("status of a running instance whose probe fails = %v, %q", err, stdout)
+	}
+}

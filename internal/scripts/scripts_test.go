@@ -295,6 +295,8 @@ func TestPostgresGeneratesAMissingPassword(t *testing.T) {
 	}
 }
 
+// The password goes to the configuration on stdin, and every write to the
+// append-only file.
 func TestRedisPasswordGoesToConfigOnStdin(t *testing.T) {
 	s := newSandbox(t)
 	s.fake("redis-server")
@@ -302,7 +304,7 @@ func TestRedisPasswordGoesToConfigOnStdin(t *testing.T) {
 	if _, _, err := s.run([]string{"REDIS_PASSWORD_FILE=" + pwfile}, "redis", "--maxmemory", "256mb"); err != nil {
 		t.Fatal(err)
 	}
-	want := "dir /data\nprotected-mode no\nrequirepass \"p@ss:w/rd\\\"\\\\x 42\"\n"
+	want := "dir /data\nappendonly yes\nappendfsync everysec\nprotected-mode no\nrequirepass \"p@ss:w/rd\\\"\\\\x 42\"\n"
 	if diff := cmp.Diff(want, s.read("redis-server.stdin")); diff != "" {
 		t.Errorf("configuration mismatch (-want +got):\n%s", diff)
 	}

@@ -55,3 +55,34 @@ func ConfirmReset(project string, yes bool, confirm string) error {
 	}
 	return fmt.Errorf("reset deletes project %q's database, Redis data, generated secrets, backend state and logs: confirm with --yes or --confirm %s; nothing was deleted", project, project)
 }
+
+// StopGrace is how long a service has to exit after its stop signal before
+// its supervisor, or the engine, kills it.
+const StopGrace = 10 * time.Second
+
+// StopSignal is the signal that stops service s gracefully, which its
+// supervisor sends whatever signal the engine sends (Dagger v0.21 ignores
+// an image's STOPSIGNAL and sends SIGTERM): SIGINT is PostgreSQL's fast
+// shutdown, which ends the clients' sessions and writes a checkpoint (its
+// SIGTERM would wait for every client to leave); SIGQUIT is nginx's
+// graceful stop (its SIGTERM drops open connections). Redis saves and
+// flushes its append-only file on SIGTERM; uvicorn and Vite stop on it.
+func (c Config) StopSignal(s Service) string {
+	switch {
+	case s == Postgres:
+		return "INT"
+	case s == Proxy, s == Frontend && c.Static():
+		return "QUIT"
+	}
+	return "TERM"
+}
+
+// StopTimeout bounds a stop requested from another session: the grace,
+// then the kill and the release of the lock.
+const StopTimeout = StopGrace + 20*time.Second
+
+// RestartTimeout bounds a restart in place of service s: its stop, then a
+// start within its start period.
+func RestartTimeout(s Service) time.Duration {
+	return StopTimeout + StartPeriod(s)
+}

@@ -153,7 +153,9 @@ func (c Config) Env(s Service, secrets SecretFiles) []EnvVar {
 
 // moduleEnv is the part of a service's environment that the module sets.
 func (c Config) moduleEnv(s Service, secrets SecretFiles) []EnvVar {
-	env := []EnvVar{{"COMMANDCENTER_PROJECT", c.Project}, {"COMMANDCENTER_LOG_DIR", LogDir}}
+	env := []EnvVar{{"COMMANDCENTER_PROJECT", c.Project}, {"COMMANDCENTER_LOG_DIR", LogDir},
+		{"COMMANDCENTER_STOP_SIGNAL", c.StopSignal(s)},
+		{"COMMANDCENTER_STOP_GRACE", strconv.Itoa(int(StopGrace.Seconds()))}}
 	switch s {
 	case Postgres:
 		env = append(env, EnvVar{"PGDATA", PGData}, EnvVar{"POSTGRES_USER", DBUser},

@@ -107,6 +107,7 @@ func TestEnv(t *testing.T) {
 	c := validConfig()
 	want := []EnvVar{
 		{"COMMANDCENTER_PROJECT", "commandcenter"}, {"COMMANDCENTER_LOG_DIR", "/var/log/commandcenter"},
+		{"COMMANDCENTER_STOP_SIGNAL", "TERM"}, {"COMMANDCENTER_STOP_GRACE", "10"},
 		{"PROJECT_NAME", "commandcenter"},
 		{"DB_HOST", "postgres"}, {"DB_PORT", "5432"}, {"DB_USER", "commandcenter"}, {"DB_NAME", "commandcenter"},
 		{"DB_PASSWORD_FILE", "/run/secrets/db-password"},
@@ -119,6 +120,7 @@ func TestEnv(t *testing.T) {
 	}
 	want = []EnvVar{
 		{"COMMANDCENTER_PROJECT", "commandcenter"}, {"COMMANDCENTER_LOG_DIR", "/var/log/commandcenter"},
+		{"COMMANDCENTER_STOP_SIGNAL", "TERM"}, {"COMMANDCENTER_STOP_GRACE", "10"},
 		{"VITE_API_BASE_URL", "http://localhost:8000"}, {"BACKEND_URL", "http://backend:8000"},
 		{"NODE_OPTIONS", "--max-old-space-size=512"}, {"HOST", "0.0.0.0"}, {"PORT", "3000"},
 	}
@@ -128,6 +130,7 @@ func TestEnv(t *testing.T) {
 	c.PostgresMajor = "16"
 	want = []EnvVar{
 		{"COMMANDCENTER_PROJECT", "commandcenter"}, {"COMMANDCENTER_LOG_DIR", "/var/log/commandcenter"},
+		{"COMMANDCENTER_STOP_SIGNAL", "INT"}, {"COMMANDCENTER_STOP_GRACE", "10"},
 		{"PGDATA", "/var/lib/postgresql/data"}, {"POSTGRES_USER", "commandcenter"}, {"POSTGRES_DB", "commandcenter"},
 		{"POSTGRES_PASSWORD_FILE", "/run/secrets/db-password"},
 		{"COMMANDCENTER_PG_MAJOR", "16"}, {"COMMANDCENTER_PG_IMAGE", "postgres:16-alpine"},

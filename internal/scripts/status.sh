@@ -1,0 +1,33 @@
+#!/bin/sh
+# commandcenter-status NAME PROBE COMMAND...
+# Prints, as KEY=VALUE lines, what the project's service NAME is doing,
+# whichever engine session runs it: running (whether an instance holds its
+# lock), its record as record_* (see commandcenter-lock), its last failed
+# exit as exit_*, and, while it runs, the verdict of PROBE COMMAND, run with
+# HOST set to its address: healthy (true or false) and message (the probe's
+# first line). It only reads, and exits 0 whatever it finds.
+set -eu
+. commandcenter-lock
+name=$1
+shift
+running=false
+if cc_running "$name"; then
+	running=true
+fi
+echo "running=$running"
+if [ -e "$cc_dir/$name.run" ]; then sed 's/^/record_/' "$cc_dir/$name.run"; fi
+if [ -e "$cc_dir/$name.exit" ]; then sed 's/^/exit_/' "$cc_dir/$name.exit"; fi
+[ "$running" = true ] || exit 0
+HOST=$(cc_address "$name")
+if [ -z "$HOST" ]; then
+	echo "healthy=false"
+	echo "message=running since $(cc_started "$name"), at an unknown address"
+	exit 0
+fi
+export HOST
+if out=$("$@" 2>&1); then
+	echo "healthy=true"
+else
+	echo "healthy=false"
+fi
+echo "message=$(printf '%s\n' "$out" | grep -v '^[[:space:]]*$' | head -n 1 | cut -c 1-200)"
