@@ -506,6 +506,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return (*Commandcenter).Start(&parent, ctx)
+		case "Status":
+			var parent Commandcenter
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*Commandcenter).Status(&parent, ctx)
 		case "Stop":
 			var parent Commandcenter
 			err = json.Unmarshal(parentJSON, &parent)

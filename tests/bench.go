@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -271,23 +272,79 @@ func benchNaive(ctx context.Context, run string, res *benchResult) error {
 	return nil
 }
 
-// benchRestart times Restart of each service, dependents included.
+// benchRestart times a restart in place of each service, asked for from
+// the same definition and from another one (as from another session), and
+// a stop of the project from another definition against the engine's stop
+// of this session's services.
 func benchRestart(ctx context.Context, _ string, res *benchResult) error {
 	return withStack(ctx, withPasswords(fixture("bench")), func(cc *dagger.Commandcenter) error {
+		other := dag.Commandcenter(elsewhere(withPasswords(fixture("bench"))))
 		for range benchRepeats {
 			for _, s := range appServices {
-				took, err := timed(func() error { _, err := cc.Restart(s).Project(ctx); return err })
-				if err != nil {
-					return fmt.Errorf("restart %s: %w", s, err)
+				for _, by := range []struct {
+					label string
+					cc    *dagger.Commandcenter
+				}{{"restart/", cc}, {"restart-elsewhere/", other}} {
+					took, err := timed(func() error { _, err := by.cc.Restart(ctx, s); return err })
+					if err != nil {
+						return fmt.Errorf("restart %s: %w", s, err)
+					}
+					res.add(by.label+s, took)
 				}
-				res.add("restart/"+s, took)
+			}
+			if err := timedStops(ctx, cc, other, res); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 }
 
-// benchCold times Start of a new project: fresh volumes, so initdb runs.
+// timedStops times Stop from other, then the engine's stop of cc's
+// services in this session, dependents first, starting cc again after each.
+func timedStops(ctx context.Context, cc, other *dagger.Commandcenter, res *benchResult) error {
+	took, err := timed(func() error { _, err := other.Stop(ctx); return err })
+	if err != nil {
+		return fmt.Errorf("stop from elsewhere: %w", err)
+	}
+	res.add("stop/elsewhere", took)
+	if err := startAll(ctx, cc); err != nil {
+		return err
+	}
+	took, err = timed(func() error {
+		for _, s := range []string{"frontend", "backend", "redis", "postgres"} {
+			if _, err := serviceOf(ctx, cc, s).Stop(ctx); err != nil {
+				return fmt.Errorf("stop %s in the session: %w", s, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	res.add("stop/session", took)
+	return startAll(ctx, cc)
+}
+
+// initdbPattern is the line the postgres launcher logs after an initdb.
+var initdbPattern = regexp.MustCompile(`\[commandcenter\] postgres initdb took (\d+) ms`)
+
+// initdbTime reads from postgres's log how long its initdb took.
+func initdbTime(ctx context.Context, cc *dagger.Commandcenter) (time.Duration, error) {
+	logs, err := serviceLogs(ctx, cc, "postgres", 200)
+	if err != nil {
+		return 0, err
+	}
+	found := initdbPattern.FindStringSubmatch(logs)
+	if found == nil {
+		return 0, fmt.Errorf("postgres: no initdb line in its log of a new project")
+	}
+	ms, _ := strconv.Atoi(found[1])
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// benchCold times Start of a new project: fresh volumes, so initdb runs,
+// while every build step is cached from the earlier phases.
 func benchCold(ctx context.Context, run string, res *benchResult) error {
 	cc := benchStack("bench-cold-" + strings.ToLower(run))
 	took, err := timed(func() error { return startAll(ctx, cc) })
@@ -295,5 +352,10 @@ func benchCold(ctx context.Context, run string, res *benchResult) error {
 		return err
 	}
 	res.add("cold/start", took)
+	initdb, err := initdbTime(ctx, cc)
+	if err != nil {
+		return errors.Join(err, stop(ctx, cc))
+	}
+	res.add("cold/initdb", initdb)
 	return stop(ctx, cc)
 }

@@ -304,13 +304,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).GeneratedCredentialsGuardRedis(&parent, ctx)
-		case "GeneratedSecretsSurviveRestart":
+		case "GeneratedSecretsSurviveANewStart":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return nil, (*Tests).GeneratedSecretsSurviveRestart(&parent, ctx)
+			return nil, (*Tests).GeneratedSecretsSurviveANewStart(&parent, ctx)
 		case "HardKillKeepsCommittedRows":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -381,6 +381,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).RedisAnswersPing(&parent, ctx)
+		case "RedisKeepsWritesAcrossAKill":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).RedisKeepsWritesAcrossAKill(&parent, ctx)
 		case "ResetStartsAfresh":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -388,20 +395,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).ResetStartsAfresh(&parent, ctx)
-		case "RestartKeepsPostgresData":
+		case "RestartFromElsewhereIsInPlace":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return nil, (*Tests).RestartKeepsPostgresData(&parent, ctx)
-		case "RestartRestartsDependents":
-			var parent Tests
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			return nil, (*Tests).RestartRestartsDependents(&parent, ctx)
+			return nil, (*Tests).RestartFromElsewhereIsInPlace(&parent, ctx)
 		case "RestoreRejectsBadDump":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -458,6 +458,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StaticFrontendServesTheBuild(&parent, ctx)
+		case "StopFromElsewhereStopsTheStack":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StopFromElsewhereStopsTheStack(&parent, ctx)
+		case "StopWithNothingRunningSaysSo":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StopWithNothingRunningSaysSo(&parent, ctx)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

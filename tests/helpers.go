@@ -69,7 +69,7 @@ func withStack(ctx context.Context, opts dagger.CommandcenterOpts, body func(*da
 
 // stop stops a project's services.
 func stop(ctx context.Context, cc *dagger.Commandcenter) error {
-	if _, err := cc.Stop().Project(ctx); err != nil {
+	if _, err := cc.Stop(ctx); err != nil {
 		return fmt.Errorf("stop: %w", err)
 	}
 	return nil

@@ -28,7 +28,7 @@ func (m *Tests) BadInputsFailAtOnce(ctx context.Context) error {
 		want string
 	}{
 		{"unknown service for Restart", func() error {
-			_, err := with(func(*dagger.CommandcenterOpts) {}).Restart("db").Project(ctx)
+			_, err := with(func(*dagger.CommandcenterOpts) {}).Restart(ctx, "db")
 			return err
 		}, `unknown service "db": want one of postgres, redis, backend, frontend`},
 		{"unknown service for Logs", func() error {

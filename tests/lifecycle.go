@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,73 +12,224 @@ import (
 	"dagger/tests/internal/dagger"
 )
 
-// A row written before Restart("postgres") is still there after it.
+// Restart from another definition of the project, as from another session, restarts the running backend and postgres in place: each logs a new start, nothing else restarts, the rows stay, and the backend answers.
 //
 // +check
-func (m *Tests) RestartKeepsPostgresData(ctx context.Context) error {
-	const project = "persist"
+func (m *Tests) RestartFromElsewhereIsInPlace(ctx context.Context) error {
+	const project = "inplace"
 	return withStack(ctx, withPasswords(fixture(project)), func(cc *dagger.Commandcenter) error {
 		row := "kept-" + nonce()
 		if _, err := psql(ctx, cc, dbPassword(project),
 			"CREATE TABLE IF NOT EXISTS notes (body text); INSERT INTO notes VALUES ('"+row+"')"); err != nil {
 			return err
 		}
-		if _, err := cc.Restart("postgres").Project(ctx); err != nil {
-			return fmt.Errorf("restart postgres: %w", err)
+		elsewhere := dag.Commandcenter(elsewhere(withPasswords(fixture(project))))
+		for _, s := range []string{"backend", "postgres"} {
+			if err := restartedAlone(ctx, cc, elsewhere, s); err != nil {
+				return err
+			}
 		}
 		out, err := psql(ctx, cc, dbPassword(project), "SELECT count(*) FROM notes WHERE body = '"+row+"'")
-		if err != nil {
-			return err
+		if err != nil || out != "1" {
+			return fmt.Errorf("rows after the restarts: wanted 1, got %q (%v)", out, err)
 		}
-		if out != "1" {
-			return fmt.Errorf("rows after the restart: wanted 1, got %q", out)
+		h, err := getBackendHealth(ctx, cc)
+		if err != nil || h.Status != "ok" || h.Postgres != "ok" {
+			return fmt.Errorf("/health after the restarts: wanted status and postgres ok, got %+v (%v)", h, err)
 		}
 		return nil
 	})
 }
 
-// Restart("postgres") restarts the backend and the frontend, which come back healthy.
+// elsewhere changes a setting that the running services do not depend on
+// for their identity in the engine: its definitions are other services, as
+// another session's are.
+func elsewhere(o dagger.CommandcenterOpts) dagger.CommandcenterOpts {
+	o.BackendWorkers = 2
+	o.RetryAttempts = 2
+	return o
+}
+
+// restartedAlone restarts s through other, and checks that s alone logged
+// a new start and that the report says so.
+func restartedAlone(ctx context.Context, cc, other *dagger.Commandcenter, s string) error {
+	before, err := startCounts(ctx, cc)
+	if err != nil {
+		return err
+	}
+	report, err := other.Restart(ctx, s)
+	if err != nil {
+		return fmt.Errorf("restart %s from elsewhere: %w", s, err)
+	}
+	if !strings.HasPrefix(report, s+": restarted in place, healthy again after ") {
+		return fmt.Errorf("restart %s: wanted the in-place report, got %q", s, report)
+	}
+	after, err := startCounts(ctx, cc)
+	if err != nil {
+		return err
+	}
+	for _, x := range appServices {
+		want := before[x]
+		if x == s {
+			want++
+		}
+		if after[x] != want {
+			return fmt.Errorf("after restarting %s: wanted %d starts of %s, got %d", s, want, x, after[x])
+		}
+	}
+	return nil
+}
+
+// Stop from another definition of the project stops the running stack: Status shows each service running and healthy before and stopped after, the proxy says why it stopped, PostgreSQL shut down cleanly, and its next start runs no crash recovery.
 //
 // +check
-func (m *Tests) RestartRestartsDependents(ctx context.Context) error {
-	return withStack(ctx, withPasswords(fixture("dependents")), func(cc *dagger.Commandcenter) error {
-		before, err := startCounts(ctx, cc)
-		if err != nil {
-			return err
+func (m *Tests) StopFromElsewhereStopsTheStack(ctx context.Context) error {
+	opts := withPasswords(fixture("elsewhere"))
+	cc := dag.Commandcenter(opts)
+	if _, err := cc.Stack().Start(ctx); err != nil {
+		return errors.Join(fmt.Errorf("start the stack: %w", err), stop(ctx, cc))
+	}
+	other := dag.Commandcenter(elsewhere(opts))
+	err := checkStopFromElsewhere(ctx, other)
+	if err == nil {
+		err = checkCleanRestart(ctx, other)
+	}
+	return errors.Join(err, stop(ctx, other))
+}
+
+func checkStopFromElsewhere(ctx context.Context, other *dagger.Commandcenter) error {
+	if err := wantStates(ctx, other, "running", true); err != nil {
+		return err
+	}
+	report, err := other.Stop(ctx)
+	if err != nil {
+		return fmt.Errorf("stop from elsewhere: %w", err)
+	}
+	if !strings.HasPrefix(report, `project "elsewhere": stopped 5 of 5 services`) {
+		return fmt.Errorf("stop report: wanted all 5 stopped, got:\n%s", report)
+	}
+	if err := wantStates(ctx, other, "stopped", false); err != nil {
+		return err
+	}
+	for s, want := range map[string]string{
+		"proxy":    "[commandcenter] proxy stopped from another session",
+		"postgres": "database system is shut down",
+	} {
+		logs, err := serviceLogs(ctx, other, s, 200)
+		if err != nil || !strings.Contains(logs, want) {
+			return fmt.Errorf("%s logs after the stop: wanted %q, got (%v):\n%s", s, want, err, logs)
 		}
-		if _, err := cc.Restart("postgres").Project(ctx); err != nil {
-			return fmt.Errorf("restart postgres: %w", err)
+	}
+	return nil
+}
+
+// checkCleanRestart starts the stopped project again, which the lock
+// allows only if every instance is gone, and checks that PostgreSQL found
+// a cleanly shut down cluster.
+func checkCleanRestart(ctx context.Context, cc *dagger.Commandcenter) error {
+	if _, err := cc.Start().Project(ctx); err != nil {
+		return fmt.Errorf("start after the stop: %w", err)
+	}
+	logs, err := serviceLogs(ctx, cc, "postgres", 200)
+	if err != nil {
+		return err
+	}
+	last := logs[strings.LastIndex(logs, "[commandcenter] postgres starting as"):]
+	if strings.Contains(last, "not properly shut down") || strings.Contains(last, "automatic recovery") {
+		return fmt.Errorf("postgres start after a stop: wanted no crash recovery, got:\n%s", last)
+	}
+	return nil
+}
+
+// projectStatus is what Status returns.
+type projectStatus struct {
+	Project  string `json:"project"`
+	Services []struct {
+		Service  string `json:"service"`
+		State    string `json:"state"`
+		Healthy  bool   `json:"healthy"`
+		Instance string `json:"instance"`
+		Message  string `json:"message"`
+	} `json:"services"`
+}
+
+// wantStates checks Status: every service, the proxy included, in state
+// and healthy or not.
+func wantStates(ctx context.Context, cc *dagger.Commandcenter, state string, healthy bool) error {
+	out, err := cc.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	var st projectStatus
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		return fmt.Errorf("status: wanted JSON, got %q", out)
+	}
+	if len(st.Services) != 5 {
+		return fmt.Errorf("status: wanted 5 services, got %d in:\n%s", len(st.Services), out)
+	}
+	for _, s := range st.Services {
+		if s.State != state || s.Healthy != healthy || (state == "running") != (s.Instance != "") {
+			return fmt.Errorf("status of %s: wanted %s, healthy %v, got:\n%s", s.Service, state, healthy, out)
 		}
-		after, err := startCounts(ctx, cc)
-		if err != nil {
-			return err
+	}
+	return nil
+}
+
+// Stop and Restart of a project that runs nowhere say so: nothing was stopped, nothing was restarted.
+//
+// +check
+func (m *Tests) StopWithNothingRunningSaysSo(ctx context.Context) error {
+	cc := dag.Commandcenter(withPasswords(fixture("idle")))
+	report, err := cc.Stop(ctx)
+	if err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	if !strings.HasPrefix(report, `nothing was running in project "idle": nothing was stopped`) || strings.Contains(report, ": stopped in") {
+		return fmt.Errorf("stop with nothing running: wanted it to say so, got:\n%s", report)
+	}
+	_, err = cc.Restart(ctx, "backend")
+	if err == nil || !strings.Contains(err.Error(), "backend: was not running") || !strings.Contains(err.Error(), "nothing was restarted") {
+		return fmt.Errorf("restart with nothing running: wanted an error that says so, got %v", err)
+	}
+	return nil
+}
+
+// Redis killed with SIGKILL starts again with every write acknowledged more than a second before: its append-only file is synced every second.
+//
+// +check
+func (m *Tests) RedisKeepsWritesAcrossAKill(ctx context.Context) error {
+	const project = "aof"
+	opts := withPasswords(fixture(project))
+	return withStack(ctx, opts, func(cc *dagger.Commandcenter) error {
+		key := "counter-" + nonce()
+		if out, err := redisCLI(ctx, cc, opts.RedisPassword, "sh", "-c",
+			`for i in 1 2 3 4 5 6 7; do redis-cli -h redis INCR "$1" >/dev/null || exit 1; done; redis-cli -h redis GET "$1"`, "sh", key); err != nil || out != "7" {
+			return fmt.Errorf("INCR 7 times: wanted 7, got %q (%v)", out, err)
 		}
-		for _, s := range []string{"postgres", "backend", "frontend"} {
-			if after[s] != before[s]+1 {
-				return fmt.Errorf("%s starts: wanted %d after the restart, got %d", s, before[s]+1, after[s])
-			}
+		time.Sleep(2 * time.Second) // appendfsync everysec: the writes are on disk within a second
+		if _, err := cc.Redis().Stop(ctx, dagger.ServiceStopOpts{Kill: true}); err != nil {
+			return fmt.Errorf("kill redis: %w", err)
 		}
-		if after["redis"] != before["redis"] {
-			return fmt.Errorf("redis starts: wanted %d (redis does not depend on postgres), got %d", before["redis"], after["redis"])
+		if _, err := cc.Start().Project(ctx); err != nil {
+			return fmt.Errorf("start after the kill: %w", err)
 		}
-		h, err := getBackendHealth(ctx, cc)
-		if err != nil {
-			return err
-		}
-		if h.Status != "ok" || h.Postgres != "ok" {
-			return fmt.Errorf("/health after the restart: wanted status and postgres ok, got %+v", h)
-		}
-		report, err := cc.Health(ctx)
-		if err != nil {
-			return err
-		}
-		for s, row := range healthRows(report) {
-			if row[0] != "healthy" {
-				return fmt.Errorf("Health after the restart: wanted %s healthy, got %v", s, row)
-			}
+		out, err := redisCLI(ctx, cc, opts.RedisPassword, "redis-cli", "-h", "redis", "GET", key)
+		if err != nil || out != "7" {
+			return fmt.Errorf("counter after the kill: wanted 7, got %q (%v)", out, err)
 		}
 		return nil
 	})
+}
+
+// redisCLI runs args in a client bound to the project's redis, with the password.
+func redisCLI(ctx context.Context, cc *dagger.Commandcenter, password *dagger.Secret, args ...string) (string, error) {
+	out, err := dag.Container().From(redisImage).
+		WithServiceBinding("redis", cc.Redis()).
+		WithSecretVariable("REDISCLI_AUTH", password).
+		WithEnvVariable("NONCE", nonce()).
+		WithExec(args).
+		Stdout(ctx)
+	return strings.TrimSpace(out), explain(err)
 }
 
 // startCounts counts the start lines in each service's logs.

@@ -46,10 +46,10 @@ func (m *Tests) SecretsStayOutOfEnvArgvAndOutput(ctx context.Context) error {
 	})
 }
 
-// Without --db-password and --secret-key, start works with generated secrets that stay the same across a restart, and never show.
+// Without --db-password and --secret-key, start works with generated secrets that stay the same across a stop and a new start, and never show.
 //
 // +check
-func (m *Tests) GeneratedSecretsSurviveRestart(ctx context.Context) error {
+func (m *Tests) GeneratedSecretsSurviveANewStart(ctx context.Context) error {
 	const project = "generated"
 	return withStack(ctx, fixture(project), func(cc *dagger.Commandcenter) error {
 		password, key, err := generatedSecrets(ctx, cc)
@@ -59,8 +59,11 @@ func (m *Tests) GeneratedSecretsSurviveRestart(ctx context.Context) error {
 		if len(password) != 40 || len(key) != 40 || password == key {
 			return fmt.Errorf("generated secrets: wanted two distinct 40-character values, got lengths %d and %d", len(password), len(key))
 		}
-		if _, err := cc.Restart("postgres").Project(ctx); err != nil {
-			return fmt.Errorf("restart postgres: %w", err)
+		if err := stop(ctx, cc); err != nil {
+			return err
+		}
+		if _, err := cc.Start().Project(ctx); err != nil {
+			return fmt.Errorf("start after the stop: %w", err)
 		}
 		again, keyAgain, err := generatedSecrets(ctx, cc)
 		if err != nil {

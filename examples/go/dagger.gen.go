@@ -311,6 +311,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Examples).CommandcenterStart(&parent, ctx, source)
+		case "CommandcenterStatus":
+			var parent Examples
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			return (*Examples).CommandcenterStatus(&parent, ctx, source)
 		case "Commandcenter_Stack":
 			var parent Examples
 			err = json.Unmarshal(parentJSON, &parent)

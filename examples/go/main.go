@@ -64,13 +64,31 @@ func (m *Examples) CommandcenterStart(
 	return app(source, "example-start").Start().Health(ctx)
 }
 
-// Restart the backend (and the frontend, which depends on it) in a running stack.
+// Restart the backend in place in a running stack, wherever it runs, then stop the project: each returns what it did.
 func (m *Examples) CommandcenterRestart(
 	ctx context.Context,
 	// +defaultPath="/tests/testdata/app"
 	source *dagger.Directory,
 ) (string, error) {
-	return app(source, "example-restart").Start().Restart("backend").Health(ctx)
+	cc := app(source, "example-restart")
+	if _, err := cc.Start().Project(ctx); err != nil {
+		return "", err
+	}
+	restarted, err := cc.Restart(ctx, "backend")
+	if err != nil {
+		return "", err
+	}
+	stopped, err := cc.Stop(ctx)
+	return restarted + stopped, err
+}
+
+// The project's status as JSON, for a program such as the CommandCenter hub.
+func (m *Examples) CommandcenterStatus(
+	ctx context.Context,
+	// +defaultPath="/tests/testdata/app"
+	source *dagger.Directory,
+) (string, error) {
+	return app(source, "example-start").Status(ctx)
 }
 
 // Read the last lines PostgreSQL printed.

@@ -43,8 +43,10 @@ EOF
 		commandcenter-secret "$POSTGRES_PASSWORD_FILE" 0444
 	fi
 	echo "$major" >"$initializing"
+	began=$(awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime)
 	docker-ensure-initdb.sh
 	rm -f "$initializing"
+	echo "[commandcenter] postgres initdb took $(($(awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime) - began)) ms: project \"$COMMANDCENTER_PROJECT\" starts with a new, empty database" >&2
 fi
 echo "$major" >"$marker"
 rm -f "$PGDATA/postmaster.pid"

@@ -26,6 +26,9 @@ type Commandcenter struct { // commandcenter (../../../../main.go:28:6)
 	id      *ID
 	logs    *string
 	project *string
+	restart *string
+	status  *string
+	stop    *string
 }
 type WithCommandcenterFunc func(r *Commandcenter) *Commandcenter
 
@@ -134,7 +137,7 @@ func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../../serv
 // engine session runs, and it never starts a stopped service: that one is
 // reported "not running". A probe waits at most 5 s for its service and
 // 60 s in all; latency is the probe's round trip, its container's start
-// included.
+// included. For programs, Status gives the same and more as JSON.
 func (r *Commandcenter) Health(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:32:1)
 	if r.health != nil {
 		return *r.health, nil
@@ -336,20 +339,25 @@ func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { /
 	}
 }
 
-// Restart one service, with retry, then restart the services that depend on it.
+// Restart one service in place, where it runs, whichever engine session runs it, and report how long it took until healthy.
 //
-// The engine stops a service's dependents when it exits, so restarting
-// postgres or redis restarts the backend and the frontend too, and restarting
-// the backend restarts the frontend. Dependents are stopped first, so
-// postgres sees no client at shutdown. A running stack proxy exits with them:
-// start it again.
-func (r *Commandcenter) Restart(service string) *Commandcenter { // commandcenter (../../../../lifecycle.go:95:1)
+// Its supervisor stops the server gracefully (as Stop does) and runs it
+// again in the same container: the address stays the same, so the services
+// that depend on it keep running and reconnect. It returns once the
+// service answers its health probe again. The server runs the build it
+// started with: to run changed source, stop the project and start it again.
+// A service that is not running is not started: the error says so.
+func (r *Commandcenter) Restart(ctx context.Context, service string) (string, error) { // commandcenter (../../../../lifecycle.go:95:1)
+	if r.restart != nil {
+		return *r.restart, nil
+	}
 	q := r.query.Select("restart")
 	q = q.Arg("service", service)
 
-	return &Commandcenter{
-		query: q,
-	}
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
 }
 
 // Replace the project's database with a dump made by Backup (or pg_dump --format=custom).
@@ -393,7 +401,7 @@ func (r *Commandcenter) Stack() *Service { // commandcenter (../../../../service
 // next: `dagger call start health`. A service of the project that already
 // runs elsewhere (another session, or other settings) fails the start at
 // once: one instance of a project's service runs at a time.
-func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../lifecycle.go:28:1)
+func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../lifecycle.go:26:1)
 	q := r.query.Select("start")
 
 	return &Commandcenter{
@@ -401,17 +409,55 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../l
 	}
 }
 
-// Stop the stack gracefully: the proxy, the frontend, the backend, then postgres and redis.
+// The state of each service of the project and of the stack proxy, wherever it runs, as JSON for programs such as the CommandCenter hub.
 //
-// Each service gets SIGTERM and 10 s to exit before it is killed. Stopping a
-// service that is not running does nothing, and so does stopping one that
-// --source cannot build (it was never started from it).
-func (r *Commandcenter) Stop() *Commandcenter { // commandcenter (../../../../lifecycle.go:66:1)
+// Each entry has: service; state (running, restarting, stopping, stopped
+// or never-started); healthy (its probe, as in Health, passed now); since
+// (when that state began: the server's last start when running); started
+// and instance (the running instance, which a restart in place keeps);
+// restarts (in place); latency_ms; message (the probe's verdict); and
+// last_error (the probe's failure now, or the last time the server exited
+// with a failure). For example:
+//
+//	{"project": "shop", "checked_at": "2026-12-01T10:00:00Z", "services": [
+//	  {"service": "postgres", "state": "running", "healthy": true,
+//	   "since": "2026-12-01T09:58:12Z", "started": "2026-12-01T09:58:12Z",
+//	   "instance": "5f0c9e2a7d1b3c44", "restarts": 0, "latency_ms": 412,
+//	   "message": "SELECT 1 answered"}, ...]}
+//
+// It reads only, like Health, in any session.
+func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:55:1)
+	if r.status != nil {
+		return *r.status, nil
+	}
+	q := r.query.Select("status")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// Stop the project's running services, whichever engine session runs them: the proxy, the frontend, the backend, then postgres and redis.
+//
+// Each service's supervisor gets the request on the project's volume within
+// 0.2 s and stops its server gracefully: PostgreSQL with a fast shutdown and
+// a checkpoint, Redis after flushing its append-only file, uvicorn, Vite
+// and nginx with their own graceful stop; any that is still up 10 s later
+// is killed. It returns once they are down, and says what it stopped, or
+// that nothing was running. A `stack up` that served them stops serving:
+// its ports close, and the proxy's log says "stopped from another session".
+// It needs only the project's settings, not its source.
+func (r *Commandcenter) Stop(ctx context.Context) (string, error) { // commandcenter (../../../../lifecycle.go:69:1)
+	if r.stop != nil {
+		return *r.stop, nil
+	}
 	q := r.query.Select("stop")
 
-	return &Commandcenter{
-		query: q,
-	}
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
 }
 
 // AsNode returns this Commandcenter as a Node.
@@ -575,92 +621,96 @@ type CommandcenterOpts struct {
 	// Default: "256mb"
 	RedisMaxMemory string // commandcenter (../../../../main.go:176:2)
 	//
-	// Redis maxmemory-policy: noeviction, allkeys-lru, allkeys-lfu,
-	// allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl.
+	// Redis maxmemory-policy. noeviction, Redis's own default, refuses
+	// writes once maxmemory is reached and deletes nothing: keep it when
+	// Redis holds a queue (Celery) or anything else you cannot lose. The
+	// others (allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru,
+	// volatile-lfu, volatile-random, volatile-ttl) silently delete keys to
+	// make room, queued tasks included: only for a cache.
 	//
 	//
-	// Default: "allkeys-lru"
-	RedisEvictionPolicy string // commandcenter (../../../../main.go:180:2)
+	// Default: "noeviction"
+	RedisEvictionPolicy string // commandcenter (../../../../main.go:184:2)
 	//
 	// Number of uvicorn worker processes.
 	//
 	//
 	// Default: 1
-	BackendWorkers int // commandcenter (../../../../main.go:183:2)
+	BackendWorkers int // commandcenter (../../../../main.go:187:2)
 	//
 	// Node's --max-old-space-size for the frontend, in MB (set through NODE_OPTIONS).
 	//
 	//
 	// Default: 512
-	NodeMaxOldSpaceSize int // commandcenter (../../../../main.go:186:2)
+	NodeMaxOldSpaceSize int // commandcenter (../../../../main.go:190:2)
 	//
 	// Command that runs the backend server on port 8000, instead of
 	// "uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers <backend-workers>".
 	//
-	BackendCommand []string // commandcenter (../../../../main.go:190:2)
+	BackendCommand []string // commandcenter (../../../../main.go:194:2)
 	//
 	// Command that runs the frontend server on port 3000, instead of
 	// "./node_modules/.bin/vite --host 0.0.0.0 --port 3000 --strictPort".
 	//
-	FrontendCommand []string // commandcenter (../../../../main.go:194:2)
+	FrontendCommand []string // commandcenter (../../../../main.go:198:2)
 	//
 	// The backend's URL as a browser on the host reaches it, given to the
 	// frontend as VITE_API_BASE_URL. Default: http://localhost:<backend-port>.
 	//
-	APIURL string // commandcenter (../../../../main.go:198:2)
+	APIURL string // commandcenter (../../../../main.go:202:2)
 	//
 	// The backend's own environment, as KEY=VALUE items, e.g.
 	// LOG_LEVEL=debug,FEATURE_X=on. Variables the module sets
 	// (DATABASE_URL, ...) are refused. For secrets, use --backend-env-file.
 	//
-	BackendEnv []string // commandcenter (../../../../main.go:203:2)
+	BackendEnv []string // commandcenter (../../../../main.go:207:2)
 	//
 	// The frontend's own environment, as KEY=VALUE items; in static mode they
 	// are set for the build, where Vite compiles VITE_* ones into the app.
 	//
-	FrontendEnv []string // commandcenter (../../../../main.go:207:2)
+	FrontendEnv []string // commandcenter (../../../../main.go:211:2)
 	//
 	// A dotenv file of variables for the backend's process, e.g.
 	// file:./backend.env: KEY=VALUE lines, "export", quotes and # comments.
 	// The launcher parses it (never as shell) and gives the variables to the
 	// backend's process only; they are never in the container's definition.
 	//
-	BackendEnvFile *Secret // commandcenter (../../../../main.go:213:2)
+	BackendEnvFile *Secret // commandcenter (../../../../main.go:217:2)
 	//
 	// Path whose GET answers 2xx when the backend is healthy.
 	//
 	//
 	// Default: "/health"
-	BackendHealthPath string // commandcenter (../../../../main.go:216:2)
+	BackendHealthPath string // commandcenter (../../../../main.go:220:2)
 	//
 	// Path whose GET answers below 400 when the frontend is healthy.
 	//
 	//
 	// Default: "/"
-	FrontendHealthPath string // commandcenter (../../../../main.go:219:2)
+	FrontendHealthPath string // commandcenter (../../../../main.go:223:2)
 	//
 	// Command run before each start of the backend, with its environment,
 	// e.g. alembic,upgrade,head. If it fails, the start fails with its
 	// output and is not retried.
 	//
-	BackendMigrate []string // commandcenter (../../../../main.go:224:2)
+	BackendMigrate []string // commandcenter (../../../../main.go:228:2)
 	//
 	// dev: the Vite dev server. static: npm run build, then nginx serves
 	// dist/ as uid 101, with the SPA fallback to index.html.
 	//
 	//
 	// Default: "dev"
-	FrontendMode string // commandcenter (../../../../main.go:228:2)
+	FrontendMode string // commandcenter (../../../../main.go:232:2)
 	//
 	// npm registry token, given to the frontend's install only as NPM_TOKEN,
 	// which the app's .npmrc can name: //registry.example.com/:_authToken=${NPM_TOKEN}.
 	//
-	NpmToken *Secret // commandcenter (../../../../main.go:232:2)
+	NpmToken *Secret // commandcenter (../../../../main.go:236:2)
 	//
 	// Python package index URL, often with credentials, given to pip as
 	// PIP_INDEX_URL for the backend's install only.
 	//
-	PipIndexURL *Secret // commandcenter (../../../../main.go:236:2)
+	PipIndexURL *Secret // commandcenter (../../../../main.go:240:2)
 }
 
 // Commandcenter is one project's app stack.
