@@ -54,7 +54,6 @@ func stat(values []float64) Stat {
 	return Stat{N: len(v), Min: v[0], Median: median, Max: v[len(v)-1]}
 }
 
-
 // evaluate computes the statistics and checks the targets: those of the
 // first six phases unless only capacity or only frontend ran, then
 // capacity's, then frontend's.
