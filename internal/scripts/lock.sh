@@ -85,6 +85,15 @@ cc_started() {
 	echo "${cc_s:-at an unknown time}"
 }
 
+# cc_not_running NAME: says on stderr that NAME is not running, and since when.
+cc_not_running() {
+	if [ -e "$cc_dir/$1.run" ]; then
+		echo "not running (last started $(cc_started "$1"))" >&2
+	else
+		echo "not running (never started in this project)" >&2
+	fi
+}
+
 # cc_address NAME: the address of NAME's last instance.
 cc_address() {
 	cc_field "$cc_dir/$1.run" address

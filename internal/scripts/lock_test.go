@@ -27,7 +27,7 @@ func (s *sandbox) startServer(command string) *exec.Cmd {
 		s.t.Fatal(err)
 	}
 	s.t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = killContainer(cmd.Process.Pid)
 		_ = cmd.Wait()
 	})
 	s.waitForLog("web", "ready")
@@ -67,7 +67,7 @@ func TestRunRefusesASecondInstance(t *testing.T) {
 func TestRunLockIsFreedByAKill(t *testing.T) {
 	s := newSandbox(t)
 	first := s.startServer("sleep 30")
-	if err := syscall.Kill(-first.Process.Pid, syscall.SIGKILL); err != nil {
+	if err := killContainer(first.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
 	_ = first.Wait()
@@ -158,7 +158,7 @@ func TestResetEmptiesDirectoriesButNotWhileRunning(t *testing.T) {
 	if s.read("data/PG_VERSION") != "16\n" {
 		t.Fatal("a refused reset changed the data")
 	}
-	_ = syscall.Kill(-server.Process.Pid, syscall.SIGKILL)
+	_ = killContainer(server.Process.Pid)
 	_ = server.Wait()
 	if _, stderr, err := s.run(nil, "reset", "web", data, s.logs); err != nil {
 		t.Fatalf("reset = %v, %q", err, stderr)

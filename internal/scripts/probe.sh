@@ -9,11 +9,7 @@ set -eu
 name=$1
 shift
 if ! cc_running "$name"; then
-	if [ -e "$cc_dir/$name.run" ]; then
-		echo "not running (last started $(cc_started "$name"))" >&2
-	else
-		echo "not running (never started in this project)" >&2
-	fi
+	cc_not_running "$name"
 	exit 3
 fi
 HOST=$(cc_address "$name")

@@ -29,7 +29,7 @@ give_up() {
 }
 
 if ! cc_running "$name"; then
-	echo "not running (last started $(cc_started "$name"))" >&2
+	cc_not_running "$name"
 	exit 3
 fi
 instance=$(cc_field "$cc_dir/$name.run" instance)

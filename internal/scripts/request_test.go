@@ -26,7 +26,7 @@ func (s *sandbox) startSupervised(env []string, command string) (*exec.Cmd, <-ch
 	exited := make(chan error, 1)
 	done := make(chan struct{})
 	go func() { exited <- cmd.Wait(); close(done) }()
-	s.t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); <-done })
+	s.t.Cleanup(func() { _ = killContainer(cmd.Process.Pid); <-done })
 	s.waitForLog("web", "ready")
 	return cmd, exited
 }
@@ -142,7 +142,7 @@ func TestRequestWithNothingRunningSaysSo(t *testing.T) {
 	s := newSandbox(t)
 	for _, action := range []string{"stop", "restart"} {
 		_, stderr, err := s.run(nil, "request", action, "web", "5", "true")
-		if exitCode(err) != 3 || !strings.HasPrefix(stderr, "not running") {
+		if exitCode(err) != 3 || stderr != "not running (never started in this project)\n" {
 			t.Errorf("request %s with nothing running = %v, %q; want exit 3, not running", action, err, stderr)
 		}
 	}
@@ -193,4 +193,15 @@ func TestStatusReadsTheRecordAndProbes(t *testing.T) {
 		got["message"] != "answered at "+got["record_address"] {
 		t.Errorf("status of a running instance whose probe fails = %v, %q", err, stdout)
 	}
+}
+
+// A server's own children get the stop too: none outlives it holding the
+// lock, as npm's node would.
+func TestStopRequestReachesTheServersChildren(t *testing.T) {
+	s := newSandbox(t)
+	_, exited := s.startSupervised(nil, `sleep 60 & echo ready; wait`)
+	if out, stderr, err := s.run(nil, "request", "stop", "web", "10"); err != nil || fields(out)["result"] != "stopped" {
+		t.Fatalf("request stop = %v, %q, %q; want stopped", err, out, stderr)
+	}
+	waitExit(t, exited, 5*time.Second)
 }

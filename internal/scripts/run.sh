@@ -46,15 +46,36 @@ exec 3>"$pipes/out" 4>"$pipes/err"
 rm -rf "$pipes"
 say() { echo "[commandcenter] $name $*" >&3; }
 
-# stop_child: the graceful stop signal now, SIGKILL after the grace.
+# COMMAND runs in a process group of its own (setsid), so that a stop
+# reaches every process it started, as the engine's signal to the
+# container's group would: a server's children must not outlive it and keep
+# its lock and its log open.
+group=
+if command -v setsid >/dev/null 2>&1; then
+	group=setsid
+fi
+# signal_child SIG: SIG to COMMAND's process group, or to COMMAND alone.
+signal_child() {
+	if [ -n "$group" ]; then
+		kill -s "$1" -- "-$child" 2>/dev/null || kill -s "$1" "$child" 2>/dev/null || :
+	else
+		kill -s "$1" "$child" 2>/dev/null || :
+	fi
+}
+
+# stop_child STATE: the graceful stop signal now, SIGKILL after the grace.
 child=
 killer=
 stop_child() {
 	[ -n "$child" ] || return 0
 	cc_record "$name" "$instance" "$1" "$restarts"
-	kill -s "$stop_signal" "$child" 2>/dev/null || :
+	signal_child "$stop_signal"
 	if [ -z "$killer" ]; then
-		(trap '' HUP INT QUIT TERM USR1 USR2; sleep "$grace"; kill -s KILL "$child" 2>/dev/null) 3>&- 4>&- 9>&- &
+		(
+			trap '' HUP INT QUIT TERM USR1 USR2
+			sleep "$grace"
+			signal_child KILL
+		) 3>&- 4>&- 9>&- &
 		killer=$!
 	fi
 }
@@ -97,7 +118,7 @@ supervisor=$$
 # run_child: COMMAND until it exits, however many trapped signals come.
 run_child() {
 	say "starting as $(id)"
-	"$@" >&3 2>&4 3>&- 4>&- &
+	$group "$@" >&3 2>&4 3>&- 4>&- &
 	child=$!
 	status=0
 	wait "$child" || status=$?

@@ -147,7 +147,7 @@ func TestRunLogsTheLastLineBeforeExiting(t *testing.T) {
 		cmd := s.command(nil, "run", "web", "sh", "-c", "echo "+word+" >&2; exit 1")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		err := cmd.Run()
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = killContainer(cmd.Process.Pid)
 		if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 {
 			t.Fatalf("run ended with %v, want the command's exit status 1", err)
 		}
@@ -432,4 +432,43 @@ func TestURL(t *testing.T) {
 			t.Errorf("url %q mismatch (-want +got):\n%s", tt.args, diff)
 		}
 	}
+}
+
+// killContainer kills the supervisor pid and every process it started, as
+// the end of a service's container kills everything in it: the server runs
+// in a process group of its own, so killing the supervisor's group alone
+// would leave it running.
+func killContainer(pid int) error {
+	parents := map[int]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so cut after ")".
+		rest := string(stat[bytes.LastIndexByte(stat, ')')+2:])
+		if f := strings.Fields(rest); len(f) > 1 {
+			parents[p], _ = strconv.Atoi(f[1])
+		}
+	}
+	var below func(int) []int
+	below = func(root int) []int {
+		out := []int{root}
+		for p, pp := range parents {
+			if pp == root {
+				out = append(out, below(p)...)
+			}
+		}
+		return out
+	}
+	all := below(pid)
+	for _, p := range all[1:] {
+		_ = syscall.Kill(p, syscall.SIGKILL)
+	}
+	return syscall.Kill(-pid, syscall.SIGKILL)
 }
