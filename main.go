@@ -5,10 +5,11 @@
 // check passes (pg_isready, redis-cli ping, GET /health, GET /). The stack is
 // one service that publishes all four ports: `dagger call stack up`.
 //
-// Within one engine session, Start, Stop and Restart manage the running
-// instance: `dagger call start restart --service backend health`. Health,
-// Logs and Backup work from any session. A project's service runs once, in
-// one session: a second instance fails at once instead of sharing its data.
+// Stop, Restart (in place), Status (JSON for programs), Health, Logs and
+// Backup act on the project's running services from any terminal, whichever
+// engine session runs them: `dagger call stop`. A project's service runs
+// once, in one session: a second instance fails at once instead of sharing
+// its data.
 // Backup, Restore and Reset manage the data. Transient failures are retried
 // with exponential backoff; bad input fails at once with an error that names
 // the flag to fix.

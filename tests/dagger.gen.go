@@ -304,13 +304,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).GeneratedCredentialsGuardRedis(&parent, ctx)
-		case "GeneratedSecretsSurviveANewStart":
+		case "GeneratedSecretsSurviveStopAndStart":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return nil, (*Tests).GeneratedSecretsSurviveANewStart(&parent, ctx)
+			return nil, (*Tests).GeneratedSecretsSurviveStopAndStart(&parent, ctx)
 		case "HardKillKeepsCommittedRows":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -381,13 +381,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).RedisAnswersPing(&parent, ctx)
-		case "RedisKeepsWritesAcrossAKill":
+		case "RedisKeepsWritesAcrossKill":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return nil, (*Tests).RedisKeepsWritesAcrossAKill(&parent, ctx)
+			return nil, (*Tests).RedisKeepsWritesAcrossKill(&parent, ctx)
 		case "ResetStartsAfresh":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)

@@ -197,7 +197,7 @@ func (m *Tests) StopWithNothingRunningSaysSo(ctx context.Context) error {
 // Redis killed with SIGKILL starts again with every write acknowledged more than a second before: its append-only file is synced every second.
 //
 // +check
-func (m *Tests) RedisKeepsWritesAcrossAKill(ctx context.Context) error {
+func (m *Tests) RedisKeepsWritesAcrossKill(ctx context.Context) error {
 	const project = "aof"
 	opts := withPasswords(fixture(project))
 	return withStack(ctx, opts, func(cc *dagger.Commandcenter) error {

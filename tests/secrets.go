@@ -49,7 +49,7 @@ func (m *Tests) SecretsStayOutOfEnvArgvAndOutput(ctx context.Context) error {
 // Without --db-password and --secret-key, start works with generated secrets that stay the same across a stop and a new start, and never show.
 //
 // +check
-func (m *Tests) GeneratedSecretsSurviveANewStart(ctx context.Context) error {
+func (m *Tests) GeneratedSecretsSurviveStopAndStart(ctx context.Context) error {
 	const project = "generated"
 	return withStack(ctx, fixture(project), func(cc *dagger.Commandcenter) error {
 		password, key, err := generatedSecrets(ctx, cc)
