@@ -12,13 +12,14 @@ cc_dir=${COMMANDCENTER_LOG_DIR:?COMMANDCENTER_LOG_DIR is not set}
 # cc_lock NAME: takes NAME's lock on fd 9, or exits 75 when another instance
 # holds it. A reader's shared lock lasts an instant, and an instance that is
 # going away holds it a little longer: a busy lock is tried again for
-# $COMMANDCENTER_LOCK_WAIT seconds (default 7), or for 30 s while its holder
-# says it is stopping, before it counts as held by a live instance.
+# $COMMANDCENTER_LOCK_WAIT seconds (default 8: the engine takes about 7 s to
+# notice a killed CLI and kill its session's services), or for 30 s while
+# its holder says it is stopping, before it counts as held by a live instance.
 cc_lock() {
 	exec 9>>"$cc_dir/$1.lock"
 	cc_t0=$(date +%s)
 	until flock -n 9; do
-		cc_limit=${COMMANDCENTER_LOCK_WAIT:-7}
+		cc_limit=${COMMANDCENTER_LOCK_WAIT:-8}
 		case $(cc_field "$cc_dir/$1.run" state) in
 		stopping | exited) cc_limit=30 ;;
 		esac
