@@ -31,15 +31,22 @@ type RequestResult struct {
 
 // ParseRequestResult reads the KEY=VALUE lines that commandcenter-request printed.
 func ParseRequestResult(s Service, out string) RequestResult {
+	f := keyValues(out)
+	ms, _ := strconv.Atoi(f["took_ms"])
+	return RequestResult{Service: s, Result: f["result"], Instance: f["instance"], Started: f["started"],
+		Took: time.Duration(ms) * time.Millisecond}
+}
+
+// keyValues reads the KEY=VALUE lines that the launch scripts print; the
+// last line of a key wins.
+func keyValues(out string) map[string]string {
 	f := map[string]string{}
 	for _, line := range strings.Split(out, "\n") {
 		if k, v, ok := strings.Cut(line, "="); ok {
 			f[k] = v
 		}
 	}
-	ms, _ := strconv.Atoi(f["took_ms"])
-	return RequestResult{Service: s, Result: f["result"], Instance: f["instance"], Started: f["started"],
-		Took: time.Duration(ms) * time.Millisecond}
+	return f
 }
 
 // Describe is one line for people.

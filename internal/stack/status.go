@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -65,14 +64,9 @@ func (r Report) JSON() string {
 
 // ParseStatus reads what commandcenter-status printed for service s: KEY=VALUE
 // lines of its lock (running), its record (record_*), its last failed exit
-// (exit_*) and its probe (healthy, message), the last line of each key winning.
+// (exit_*) and its probe (healthy, message).
 func ParseStatus(s Service, out string, latency time.Duration) ServiceStatus {
-	f := map[string]string{}
-	for _, line := range strings.Split(out, "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			f[k] = v
-		}
-	}
+	f := keyValues(out)
 	st := ServiceStatus{
 		Service: s, Healthy: f["healthy"] == "true", Message: f["message"],
 		Started: f["record_started"], Instance: f["record_instance"],
