@@ -19,8 +19,9 @@ import (
 // that exits) are retried with exponential backoff. The services keep
 // running until Stop or the end of the engine session, so chain what comes
 // next: `dagger call start health`. A service of the project that already
-// runs elsewhere (another session, or other settings) fails the start at
-// once: one instance of a project's service runs at a time.
+// runs elsewhere (another session, or other settings) fails the start
+// within about 10 s, without retry: one instance of a project's service
+// runs at a time; `stop` ends the other one from any terminal.
 //
 // +cache="never"
 func (m *Commandcenter) Start(ctx context.Context) (*Commandcenter, error) {
