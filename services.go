@@ -183,9 +183,11 @@ func (m *Commandcenter) base(image string) *dagger.Container {
 // its user, run volume, environment, port, health check and command.
 func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service, cfg stack.Config) *dagger.Container {
 	user := cfg.User(s)
-	c = c.WithLabel("org.commandcenter.project", m.Project).
+	// The scripts first: a layer written after the project's label would
+	// be a new layer for every project.
+	c = c.With(withScripts("run", "lock")).
+		WithLabel("org.commandcenter.project", m.Project).
 		WithLabel("org.commandcenter.service", string(s)).
-		With(withScripts("run", "lock")).
 		WithUser(user).
 		With(m.withRunVolume(s))
 	for _, e := range cfg.Env(s, m.secretFiles()) {
