@@ -5,8 +5,8 @@
 # of its processes lives. The kernel drops the lock when they die, however
 # they die, so a killed service never leaves a lock behind. NAME.run records
 # the holder's instance, start, state and address in the engine's network;
-# NAME.request, NAME.done and NAME.exit carry requests from other sessions,
-# their answers and the last failed exit (see commandcenter-run).
+# The FIFO NAME.requests and NAME.done carry requests from other sessions and
+# their answers, NAME.exit the last failed exit (see commandcenter-run).
 cc_dir=${COMMANDCENTER_LOG_DIR:?COMMANDCENTER_LOG_DIR is not set}
 
 # cc_lock NAME: takes NAME's lock on fd 9, or exits 75 when another instance

@@ -1,9 +1,9 @@
 #!/bin/sh
 # commandcenter-request stop|restart NAME TIMEOUT [PROBE COMMAND...]
 # Asks the running instance of the project's service NAME, whichever engine
-# session runs it, to stop or to restart in place, through a request on its
-# run volume that its supervisor (commandcenter-run) takes within 0.2 s. The
-# request names the instance, so it never reaches a later one.
+# session runs it, to stop or to restart in place, through the FIFO on its
+# run volume that its supervisor (commandcenter-run) reads. The request
+# names the instance, so it never reaches a later one.
 #   stop: returns once the instance has exited and released its lock;
 #   restart: returns once the supervisor has started the server again and
 #     PROBE COMMAND (run with HOST set, as commandcenter-probe does) succeeds.
@@ -35,9 +35,18 @@ fi
 instance=$(cc_field "$cc_dir/$name.run" instance)
 started=$(cc_started "$name")
 request=$(cc_random_id)
-printf 'action=%s\ninstance=%s\nrequest=%s\nat=%s\n' "$action" "$instance" "$request" \
-	"$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$cc_dir/$name.request.tmp"
-mv -f "$cc_dir/$name.request.tmp" "$cc_dir/$name.request"
+# The supervisor's watcher reads the FIFO; with no reader, the write would
+# block, so it is bounded.
+if ! [ -p "$cc_dir/$name.requests" ] ||
+	! timeout 5 sh -c 'printf "%s\n" "$1" >"$2"' sh \
+		"action=$action instance=$instance request=$request at=$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$cc_dir/$name.requests"; then
+	if ! cc_running "$name"; then
+		report exited
+		exit 0
+	fi
+	echo "$name (instance $instance, running since $started) takes no requests: an instance started by an older version of the module does not; stop it in the session that runs it" >&2
+	exit 1
+fi
 
 answered() { [ "$(cc_field "$cc_dir/$name.done" request)" = "$request" ]; }
 deadline=$((begin + timeout * 1000))

@@ -1,6 +1,7 @@
 package scripts
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -117,24 +118,40 @@ func TestRestartRequestRunsTheServerAgainInPlace(t *testing.T) {
 	}
 }
 
+// A request naming another instance, as one from a requester that read a
+// dead instance's record, is dropped: it never reaches this one.
 func TestRequestForAnotherInstanceIsIgnored(t *testing.T) {
 	s := newSandbox(t)
 	s.startSupervised(nil, `echo ready; exec sleep 30`)
-	// Left behind by a requester that died while an earlier instance ran.
-	s.write(filepath.Join(s.logs, "web.request"), "action=stop\ninstance=0123456789abcdef\nrequest=old\n", 0o600)
+	fifo, err := os.OpenFile(filepath.Join(s.logs, "web.requests"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = fifo.WriteString("action=stop instance=0123456789abcdef request=old at=2026-01-01T00:00:00Z\n")
+	fifo.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.waitForLog("web", "ignored a request for another instance")
 	if _, _, err := s.run(nil, "probe", "web", "true"); err != nil {
-		t.Errorf("probe after a stale request = %v, want the instance still running", err)
+		t.Errorf("probe after a request for another instance = %v, want this one still running", err)
+	}
+	if out, stderr, err := s.run(nil, "request", "stop", "web", "10"); err != nil || fields(out)["result"] != "stopped" {
+		t.Errorf("a request for this instance afterwards = %v, %q, %q; want stopped", err, out, stderr)
 	}
 }
 
-func TestLeftoverRequestDoesNotReachTheNextInstance(t *testing.T) {
+// An instance that takes no requests (one started by an older module) is
+// named, not waited for.
+func TestRequestToAnInstanceWithoutFIFOFails(t *testing.T) {
 	s := newSandbox(t)
-	s.write(filepath.Join(s.logs, "web.request"), "action=stop\ninstance=0123456789abcdef\nrequest=old\n", 0o600)
 	s.startSupervised(nil, `echo ready; exec sleep 30`)
-	time.Sleep(time.Second)
-	if _, _, err := s.run(nil, "probe", "web", "true"); err != nil {
-		t.Errorf("probe = %v, want the new instance running", err)
+	if err := os.Remove(filepath.Join(s.logs, "web.requests")); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := s.run(nil, "request", "stop", "web", "10")
+	if exitCode(err) != 1 || !strings.Contains(stderr, "takes no requests") {
+		t.Errorf("request without a FIFO = %v, %q; want exit 1, takes no requests", err, stderr)
 	}
 }
 

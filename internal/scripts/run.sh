@@ -8,7 +8,8 @@
 # from which the module's Logs function reads them back.
 #
 # Stopping COMMAND: a stop signal from the engine, or a request that
-# commandcenter-request leaves on the run volume from any session, gets the
+# commandcenter-request sends through a FIFO on the run volume from any
+# session, gets the
 # service's own graceful stop signal ($COMMANDCENTER_STOP_SIGNAL: INT, a fast
 # shutdown with a checkpoint, for PostgreSQL), then SIGKILL after
 # $COMMANDCENTER_STOP_GRACE seconds. A restart request runs COMMAND again in
@@ -25,7 +26,6 @@ umask 077
 stop_signal=${COMMANDCENTER_STOP_SIGNAL:-TERM}
 grace=${COMMANDCENTER_STOP_GRACE:-10}
 cc_lock "$name"
-rm -f "$cc_dir/$name.request" "$cc_dir/$name.request.tmp"
 instance=$(cc_random_id)
 restarts=0
 cc_record "$name" "$instance" running "$restarts"
@@ -96,24 +96,30 @@ for sig in HUP INT QUIT TERM; do
 	trap "say 'got SIG$sig: stopping with SIG$stop_signal'; [ \"\$requested\" = stop ] || requested=signalled; stop_child stopping" "$sig"
 done
 
-# The watcher looks for a request every 0.2 s and hands one for this
-# instance to the supervisor; it drops any other. It ends with the supervisor.
+# The watcher reads requests from the FIFO NAME.requests, costing nothing
+# while none comes, and hands one for this instance to the supervisor; it
+# drops any other. It is killed when the supervisor ends.
+requests=$cc_dir/$name.requests
+rm -f "$requests"
+mkfifo -m 600 "$requests"
 supervisor=$$
 (
 	trap '' HUP INT QUIT TERM USR1 USR2
-	while kill -0 "$supervisor" 2>/dev/null; do
-		sleep 0.2
-		[ -e "$cc_dir/$name.request" ] || continue
-		mv -f "$cc_dir/$name.request" "$cc_dir/$name.pending" 2>/dev/null || continue
-		if [ "$(cc_field "$cc_dir/$name.pending" instance)" = "$instance" ]; then
-			mv -f "$cc_dir/$name.pending" "$cc_dir/$name.taken"
-			kill -s USR1 "$supervisor" 2>/dev/null || :
-		else
-			echo "[commandcenter] $name ignored a request for another instance: $(tr '\n' ' ' <"$cc_dir/$name.pending")" >>"$log"
-			rm -f "$cc_dir/$name.pending"
-		fi
+	while :; do
+		while read -r line; do
+			# shellcheck disable=SC2086 # one KEY=VALUE word each
+			printf '%s\n' $line >"$cc_dir/$name.pending"
+			if [ "$(cc_field "$cc_dir/$name.pending" instance)" = "$instance" ]; then
+				mv -f "$cc_dir/$name.pending" "$cc_dir/$name.taken"
+				kill -s USR1 "$supervisor" 2>/dev/null || exit 0
+			else
+				echo "[commandcenter] $name ignored a request for another instance: $line" >>"$log"
+				rm -f "$cc_dir/$name.pending"
+			fi
+		done <"$requests"
 	done
 ) 3>&- 4>&- 9>&- &
+watcher=$!
 
 # run_child: COMMAND until it exits, however many trapped signals come.
 run_child() {
@@ -148,6 +154,8 @@ if [ "$requested" = stop ]; then
 elif [ "$status" -ne 0 ]; then
 	cc_exited "$name" "$status"
 fi
+kill -s KILL "$watcher" 2>/dev/null || :
+rm -f "$requests"
 cc_record "$name" "$instance" exited "$restarts"
 [ "$requested" != stop ] || cc_done "$name" "$request" stopped
 exec 3>&- 4>&-

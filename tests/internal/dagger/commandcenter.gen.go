@@ -441,8 +441,8 @@ func (r *Commandcenter) Status(ctx context.Context) (string, error) { // command
 
 // Stop the project's running services, whichever engine session runs them: the proxy, the frontend, the backend, then postgres and redis.
 //
-// Each service's supervisor gets the request on the project's volume within
-// 0.2 s and stops its server gracefully: PostgreSQL with a fast shutdown and
+// Each service's supervisor gets the request through the project's volume
+// at once and stops its server gracefully: PostgreSQL with a fast shutdown and
 // a checkpoint, Redis after flushing its append-only file, uvicorn, Vite
 // and nginx with their own graceful stop; any that is still up 10 s later
 // is killed. It returns once they are down, and says what it stopped, or
