@@ -41,9 +41,14 @@ func (m *Commandcenter) Health(ctx context.Context) (string, error) {
 // and instance (the running instance, which a restart in place keeps);
 // restarts (in place); latency_ms; message (the probe's verdict); and
 // last_error (the probe's failure now, or the last time the server exited
-// with a failure). For example:
+// with a failure); postgres's initialized (its last initdb) and
+// new_database (the running instance made its database, empty). protection
+// says where the data is kept: store "none" and durable false, with what
+// deletes it, since the module keeps no copy outside the engine. For
+// example:
 //
-//	{"project": "shop", "checked_at": "2026-12-01T10:00:00Z", "services": [
+//	{"project": "shop", "checked_at": "2026-12-01T10:00:00Z",
+//	 "protection": {"store": "none", "durable": false, "warning": "..."}, "services": [
 //	  {"service": "postgres", "state": "running", "healthy": true,
 //	   "since": "2026-12-01T09:58:12Z", "started": "2026-12-01T09:58:12Z",
 //	   "instance": "5f0c9e2a7d1b3c44", "restarts": 0, "latency_ms": 412,
@@ -54,9 +59,10 @@ func (m *Commandcenter) Health(ctx context.Context) (string, error) {
 // +cache="never"
 func (m *Commandcenter) Status(ctx context.Context) (string, error) {
 	return stack.Report{
-		Project:   m.Project,
-		CheckedAt: time.Now().UTC().Format(time.RFC3339),
-		Services:  m.statuses(ctx, stack.Logged),
+		Project:    m.Project,
+		CheckedAt:  time.Now().UTC().Format(time.RFC3339),
+		Protection: stack.EngineCacheOnly,
+		Services:   m.statuses(ctx, stack.Logged),
 	}.JSON(), nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -44,6 +45,8 @@ func (m *Commandcenter) startServices(ctx context.Context, services []stack.Serv
 	}); err != nil {
 		return nil, err
 	}
+	var announced sync.WaitGroup
+	defer announced.Wait()
 	for _, level := range stack.Levels() {
 		level = slices.DeleteFunc(slices.Clone(level), func(s stack.Service) bool { return !slices.Contains(services, s) })
 		if err := inParallel(level, func(s stack.Service) error {
@@ -51,8 +54,21 @@ func (m *Commandcenter) startServices(ctx context.Context, services []stack.Serv
 		}); err != nil {
 			return nil, err
 		}
+		if slices.Contains(level, stack.Postgres) {
+			announced.Go(func() { m.announceNewDatabase(ctx) })
+		}
 	}
 	return containers, nil
+}
+
+// announceNewDatabase says on stderr, which the CLI shows, when the running
+// postgres made its database itself, empty: a project's first start, or a
+// start after the engine lost the project's volumes. An empty database is
+// never handed over in silence.
+func (m *Commandcenter) announceNewDatabase(ctx context.Context) {
+	if st := m.status(ctx, stack.Postgres); st.NewDatabase {
+		fmt.Fprintln(os.Stderr, stack.NewDatabaseWarning(m.Project, st.Initialized))
+	}
 }
 
 // Stop the project's running services, whichever engine session runs them: the proxy, the frontend, the backend, then postgres and redis.

@@ -339,6 +339,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).MajorSwitchNamesTheMigration(&parent, ctx)
+		case "NewDatabaseIsNeverSilent":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).NewDatabaseIsNeverSilent(&parent, ctx)
 		case "NpmrcAndTokenReachTheInstall":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)

@@ -36,6 +36,7 @@ func (m *Tests) suite() []test {
 		{"StopFromElsewhereStopsTheStack", m.StopFromElsewhereStopsTheStack},
 		{"StopWithNothingRunningSaysSo", m.StopWithNothingRunningSaysSo},
 		{"RedisKeepsWritesAcrossKill", m.RedisKeepsWritesAcrossKill},
+		{"NewDatabaseIsNeverSilent", m.NewDatabaseIsNeverSilent},
 		{"RetryRecoversFromFailedStarts", m.RetryRecoversFromFailedStarts},
 		{"RetryGivesUpWithLastStderr", m.RetryGivesUpWithLastStderr},
 		{"BadInputsFailAtOnce", m.BadInputsFailAtOnce},

@@ -8,7 +8,9 @@
 #     move the data;
 #   - initialises the cluster on first start with the image's own
 #     docker-ensure-initdb.sh, which reads the password from the file named
-#     by POSTGRES_PASSWORD_FILE, and records its major version;
+#     by POSTGRES_PASSWORD_FILE, and records its major version, and when and
+#     by which instance it was made (postgres.initdb), so that the module can
+#     say that a start began with a new, empty database;
 #   - removes the postmaster.pid a killed server left, which would otherwise
 #     stop the server from starting;
 #   - runs the server. The password never enters this script's environment,
@@ -47,6 +49,8 @@ EOF
 	docker-ensure-initdb.sh
 	rm -f "$initializing"
 	echo "[commandcenter] postgres initdb took $(($(awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime) - began)) ms: project \"$COMMANDCENTER_PROJECT\" starts with a new, empty database" >&2
+	printf 'at=%s\ninstance=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${COMMANDCENTER_INSTANCE:-}" >"$COMMANDCENTER_LOG_DIR/postgres.initdb.tmp"
+	mv -f "$COMMANDCENTER_LOG_DIR/postgres.initdb.tmp" "$COMMANDCENTER_LOG_DIR/postgres.initdb"
 fi
 echo "$major" >"$marker"
 rm -f "$PGDATA/postmaster.pid"

@@ -27,6 +27,8 @@ stop_signal=${COMMANDCENTER_STOP_SIGNAL:-TERM}
 grace=${COMMANDCENTER_STOP_GRACE:-10}
 cc_lock "$name"
 instance=$(cc_random_id)
+COMMANDCENTER_INSTANCE=$instance
+export COMMANDCENTER_INSTANCE
 restarts=0
 cc_record "$name" "$instance" running "$restarts"
 log=$cc_dir/$name.log

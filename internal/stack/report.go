@@ -16,7 +16,8 @@ type Probe struct {
 }
 
 // HealthTable renders probes as an aligned table, one line per service:
-// SERVICE, STATUS (healthy or unhealthy), LATENCY (ms) and MESSAGE.
+// SERVICE, STATUS (healthy or unhealthy), LATENCY (ms) and MESSAGE, then
+// a line that says where the data is kept.
 func HealthTable(probes []Probe) string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
@@ -29,7 +30,7 @@ func HealthTable(probes []Probe) string {
 		fmt.Fprintf(w, "%s\t%s\t%dms\t%s\n", p.Service, status, p.Latency.Milliseconds(), p.Message)
 	}
 	w.Flush()
-	return b.String()
+	return b.String() + "\nprotection: " + EngineCacheOnly.Warning + "\n"
 }
 
 // LastLines returns the last n non-empty-trailing lines of s.

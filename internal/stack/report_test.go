@@ -16,6 +16,8 @@ func TestHealthTable(t *testing.T) {
 	want := `SERVICE   STATUS     LATENCY  MESSAGE
 postgres  healthy    84ms     SELECT 1 answered
 redis     unhealthy  1203ms   Could not connect to Redis
+
+protection: no durable store: the project's data lives only in this Dagger engine's cache volumes, which an engine crash, a Dagger upgrade (the CLI replaces the engine container and its state volume), a cache prune and the engine's garbage collection delete without warning. Keep backups: dagger call backup export --path db.dump
 `
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("HealthTable() mismatch (-want +got):\n%s", diff)

@@ -44,13 +44,48 @@ type ServiceStatus struct {
 	// LastError is the probe's failure now, or else the last time the
 	// server exited with a failure, or empty.
 	LastError string `json:"last_error,omitempty"`
+	// Initialized is when postgres last made a new, empty database (initdb)
+	// in this project on this engine.
+	Initialized string `json:"initialized,omitempty"`
+	// NewDatabase: the running postgres instance made its database itself,
+	// empty: a first start, or a start after the engine lost the project's data.
+	NewDatabase bool `json:"new_database,omitempty"`
+}
+
+// Protection says where the project's data is kept, and what deletes it.
+type Protection struct {
+	// Store is where a durable copy is kept: "none" without one.
+	Store string `json:"store"`
+	// Durable: the data outlives the loss of the engine's cache.
+	Durable bool `json:"durable"`
+	// Warning says what can delete the data, for people.
+	Warning string `json:"warning"`
+}
+
+// EngineCacheOnly is the protection of a project without a durable store:
+// its volumes are the engine's cache volumes.
+var EngineCacheOnly = Protection{
+	Store: "none",
+	Warning: "no durable store: the project's data lives only in this Dagger engine's cache volumes, " +
+		"which an engine crash, a Dagger upgrade (the CLI replaces the engine container and its state " +
+		"volume), a cache prune and the engine's garbage collection delete without warning. Keep " +
+		"backups: dagger call backup export --path db.dump",
+}
+
+// NewDatabaseWarning is what a start says when postgres made a new, empty
+// database for project at the given time.
+func NewDatabaseWarning(project, at string) string {
+	return fmt.Sprintf("project %q: PostgreSQL started with a new, empty database (initdb at %s). If this project had "+
+		"data on this engine before, the engine has lost it: restore a backup with "+
+		"`dagger call --project %s restore --dump FILE`. There is %s", project, at, project, EngineCacheOnly.Warning)
 }
 
 // Report is what Status returns, as JSON.
 type Report struct {
-	Project   string          `json:"project"`
-	CheckedAt string          `json:"checked_at"`
-	Services  []ServiceStatus `json:"services"`
+	Project    string          `json:"project"`
+	CheckedAt  string          `json:"checked_at"`
+	Protection Protection      `json:"protection"`
+	Services   []ServiceStatus `json:"services"`
 }
 
 // JSON renders the report, indented.
@@ -70,7 +105,7 @@ func ParseStatus(s Service, out string, latency time.Duration) ServiceStatus {
 	st := ServiceStatus{
 		Service: s, Healthy: f["healthy"] == "true", Message: f["message"],
 		Started: f["record_started"], Instance: f["record_instance"],
-		LatencyMS: latency.Milliseconds(),
+		LatencyMS: latency.Milliseconds(), Initialized: f["initdb_at"],
 	}
 	st.Restarts, _ = strconv.Atoi(f["record_restarts"])
 	switch {
@@ -83,6 +118,7 @@ func ParseStatus(s Service, out string, latency time.Duration) ServiceStatus {
 	default:
 		st.State, st.Since = StateRunning, f["record_since"]
 	}
+	st.NewDatabase = st.Instance != "" && f["initdb_instance"] == st.Instance
 	if st.Message == "" {
 		st.Message = describeState(st)
 	}

@@ -29,6 +29,14 @@ func TestParseStatus(t *testing.T) {
 			ServiceStatus{Service: Redis, State: StateRunning, Started: "2026-12-01T09:00:00Z",
 				Since: "2026-12-01T09:30:00Z", Instance: "5f0c9e2a7d1b3c44", Restarts: 2, LatencyMS: 40,
 				Message: "NOAUTH Authentication required.", LastError: "NOAUTH Authentication required."}},
+		{"a new database", "running=true\n" + record + "initdb_at=2026-12-01T09:00:01Z\ninitdb_instance=5f0c9e2a7d1b3c44\nhealthy=true\nmessage=PING answered PONG\n",
+			ServiceStatus{Service: Redis, State: StateRunning, Healthy: true, Started: "2026-12-01T09:00:00Z",
+				Since: "2026-12-01T09:30:00Z", Instance: "5f0c9e2a7d1b3c44", Restarts: 2, LatencyMS: 40, Message: "PING answered PONG",
+				Initialized: "2026-12-01T09:00:01Z", NewDatabase: true}},
+		{"an older database", "running=true\n" + record + "initdb_at=2026-11-01T09:00:01Z\ninitdb_instance=0000000000000000\nhealthy=true\nmessage=PING answered PONG\n",
+			ServiceStatus{Service: Redis, State: StateRunning, Healthy: true, Started: "2026-12-01T09:00:00Z",
+				Since: "2026-12-01T09:30:00Z", Instance: "5f0c9e2a7d1b3c44", Restarts: 2, LatencyMS: 40, Message: "PING answered PONG",
+				Initialized: "2026-11-01T09:00:01Z"}},
 		{"restarting", "running=true\n" + record + "record_state=restarting\nhealthy=false\nmessage=Connection refused\n",
 			ServiceStatus{Service: Redis, State: StateRestarting, Started: "2026-12-01T09:00:00Z",
 				Since: "2026-12-01T09:30:00Z", Instance: "5f0c9e2a7d1b3c44", Restarts: 2, LatencyMS: 40,
@@ -42,7 +50,7 @@ func TestParseStatus(t *testing.T) {
 }
 
 func TestReportJSONRoundTrips(t *testing.T) {
-	r := Report{Project: "shop", CheckedAt: "2026-12-01T10:00:00Z", Services: []ServiceStatus{
+	r := Report{Project: "shop", CheckedAt: "2026-12-01T10:00:00Z", Protection: EngineCacheOnly, Services: []ServiceStatus{
 		{Service: Postgres, State: StateRunning, Healthy: true, Since: "a", Started: "a", Instance: "i", LatencyMS: 5, Message: "SELECT 1 answered"},
 		{Service: Proxy, State: StateNeverStarted, Message: "not running (never started in this project)"},
 	}}

@@ -347,7 +347,7 @@ func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { /
 // service answers its health probe again. The server runs the build it
 // started with: to run changed source, stop the project and start it again.
 // A service that is not running is not started: the error says so.
-func (r *Commandcenter) Restart(ctx context.Context, service string) (string, error) { // commandcenter (../../../../lifecycle.go:96:1)
+func (r *Commandcenter) Restart(ctx context.Context, service string) (string, error) { // commandcenter (../../../../lifecycle.go:112:1)
 	if r.restart != nil {
 		return *r.restart, nil
 	}
@@ -402,7 +402,7 @@ func (r *Commandcenter) Stack() *Service { // commandcenter (../../../../service
 // runs elsewhere (another session, or other settings) fails the start
 // within about 10 s, without retry: one instance of a project's service
 // runs at a time; `stop` ends the other one from any terminal.
-func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../lifecycle.go:27:1)
+func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../lifecycle.go:28:1)
 	q := r.query.Select("start")
 
 	return &Commandcenter{
@@ -418,16 +418,21 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../l
 // and instance (the running instance, which a restart in place keeps);
 // restarts (in place); latency_ms; message (the probe's verdict); and
 // last_error (the probe's failure now, or the last time the server exited
-// with a failure). For example:
+// with a failure); postgres's initialized (its last initdb) and
+// new_database (the running instance made its database, empty). protection
+// says where the data is kept: store "none" and durable false, with what
+// deletes it, since the module keeps no copy outside the engine. For
+// example:
 //
-//	{"project": "shop", "checked_at": "2026-12-01T10:00:00Z", "services": [
+//	{"project": "shop", "checked_at": "2026-12-01T10:00:00Z",
+//	 "protection": {"store": "none", "durable": false, "warning": "..."}, "services": [
 //	  {"service": "postgres", "state": "running", "healthy": true,
 //	   "since": "2026-12-01T09:58:12Z", "started": "2026-12-01T09:58:12Z",
 //	   "instance": "5f0c9e2a7d1b3c44", "restarts": 0, "latency_ms": 412,
 //	   "message": "SELECT 1 answered"}, ...]}
 //
 // It reads only, like Health, in any session.
-func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:55:1)
+func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:60:1)
 	if r.status != nil {
 		return *r.status, nil
 	}
@@ -449,7 +454,7 @@ func (r *Commandcenter) Status(ctx context.Context) (string, error) { // command
 // that nothing was running. A `stack up` that served them stops serving:
 // its ports close, and the proxy's log says "stopped from another session".
 // It needs only the project's settings, not its source.
-func (r *Commandcenter) Stop(ctx context.Context) (string, error) { // commandcenter (../../../../lifecycle.go:70:1)
+func (r *Commandcenter) Stop(ctx context.Context) (string, error) { // commandcenter (../../../../lifecycle.go:86:1)
 	if r.stop != nil {
 		return *r.stop, nil
 	}
