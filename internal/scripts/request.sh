@@ -67,6 +67,10 @@ restart)
 	HOST=$(cc_address "$name")
 	export HOST
 	until "$@" >/dev/null 2>&1; do
+		if ! cc_running "$name"; then
+			echo "$name exited after its restart (instance $instance); see \`dagger call logs --service $name\`" >&2
+			exit 1
+		fi
 		[ "$(uptime_ms)" -lt "$deadline" ] || give_up
 		sleep 0.2
 	done

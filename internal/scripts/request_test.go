@@ -222,3 +222,19 @@ func TestStopRequestReachesTheServersChildren(t *testing.T) {
 	}
 	waitExit(t, exited, 5*time.Second)
 }
+
+// A server that fails to come back after a restart fails the request at
+// once, instead of waiting out the timeout.
+func TestRestartOfAServerThatDoesNotComeBack(t *testing.T) {
+	s := newSandbox(t)
+	marker := filepath.Join(s.dir, "started-once")
+	s.startSupervised(nil, `if [ -e `+marker+` ]; then echo gone >&2; exit 1; fi; touch `+marker+`; echo ready; exec sleep 30`)
+	begin := time.Now()
+	_, stderr, err := s.run(nil, "request", "restart", "web", "60", "false")
+	if exitCode(err) != 1 || !strings.Contains(stderr, "web exited after its restart") {
+		t.Errorf("restart of a server that does not come back = %v, %q; want exit 1, exited after its restart", err, stderr)
+	}
+	if took := time.Since(begin); took > 10*time.Second {
+		t.Errorf("the failure took %s, want it at once, not at the 60 s timeout", took)
+	}
+}

@@ -107,6 +107,7 @@ mkfifo -m 600 "$requests"
 supervisor=$$
 (
 	trap '' HUP INT QUIT TERM USR1 USR2
+	set -f
 	while :; do
 		while read -r line; do
 			# shellcheck disable=SC2086 # one KEY=VALUE word each
