@@ -26,7 +26,8 @@ const probeTimeout = 60 * time.Second
 // engine session runs, and it never starts a stopped service: that one is
 // reported "not running". A probe waits at most 5 s for its service and
 // 60 s in all; latency is the probe's round trip, its container's start
-// included. For programs, Status gives the same and more as JSON.
+// included. A last line says where the project's data is kept, and what
+// deletes it. For programs, Status gives the same and more as JSON.
 //
 // +cache="never"
 func (m *Commandcenter) Health(ctx context.Context) (string, error) {

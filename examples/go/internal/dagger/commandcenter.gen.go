@@ -137,8 +137,9 @@ func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../../serv
 // engine session runs, and it never starts a stopped service: that one is
 // reported "not running". A probe waits at most 5 s for its service and
 // 60 s in all; latency is the probe's round trip, its container's start
-// included. For programs, Status gives the same and more as JSON.
-func (r *Commandcenter) Health(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:32:1)
+// included. A last line says where the project's data is kept, and what
+// deletes it. For programs, Status gives the same and more as JSON.
+func (r *Commandcenter) Health(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:33:1)
 	if r.health != nil {
 		return *r.health, nil
 	}
@@ -432,7 +433,7 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../l
 //	   "message": "SELECT 1 answered"}, ...]}
 //
 // It reads only, like Health, in any session.
-func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:60:1)
+func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:61:1)
 	if r.status != nil {
 		return *r.status, nil
 	}
