@@ -80,7 +80,7 @@ func restartedAlone(ctx context.Context, cc, other *dagger.Commandcenter, s stri
 	return nil
 }
 
-// Stop from another definition of the project stops the running stack: Status shows each service running and healthy before and stopped after, the proxy says why it stopped, PostgreSQL shut down cleanly, and its next start runs no crash recovery.
+// Stop from another definition of the project stops the running stack: its port stops answering, Status shows each service running and healthy before and stopped after, the proxy says why it stopped, PostgreSQL shut down cleanly, and its next start runs no crash recovery.
 //
 // +check
 func (m *Tests) StopFromElsewhereStopsTheStack(ctx context.Context) error {
@@ -89,12 +89,92 @@ func (m *Tests) StopFromElsewhereStopsTheStack(ctx context.Context) error {
 	if _, err := cc.Stack().Start(ctx); err != nil {
 		return errors.Join(fmt.Errorf("start the stack: %w", err), stop(ctx, cc))
 	}
+	watch := newPortWatch(ctx, cc.Stack())
 	other := dag.Commandcenter(elsewhere(opts))
-	err := checkStopFromElsewhere(ctx, other)
+	err := watch.waitUp(ctx)
+	if err == nil {
+		err = checkStopFromElsewhere(ctx, other)
+	}
+	if err == nil {
+		err = watch.refused()
+	}
 	if err == nil {
 		err = checkCleanRestart(ctx, other)
 	}
 	return errors.Join(err, stop(ctx, other))
+}
+
+// portWatch is a client of a running stack, in a container of its own, that
+// notes on a volume when the stack's backend port first answers, then
+// exits once the port refuses a connection: that the stack stopped serving
+// is seen from outside it.
+type portWatch struct {
+	id, volume string
+	done       chan error
+}
+
+func newPortWatch(ctx context.Context, stack *dagger.Service) *portWatch {
+	w := &portWatch{id: nonce(), volume: "portwatch", done: make(chan error, 1)}
+	go func() {
+		_, err := dag.Container().From(pythonImage).
+			WithServiceBinding("stack", stack).
+			WithMountedCache("/watch", dag.CacheVolume(w.volume)).
+			WithExec([]string{"python3", "-c", portWatchScript, "/watch/" + w.id}).
+			Sync(ctx)
+		w.done <- explain(err)
+	}()
+	return w
+}
+
+const portWatchScript = `import socket, sys, time
+up = False
+deadline = time.time() + 180
+while time.time() < deadline:
+    try:
+        socket.create_connection(("stack", 8000), timeout=1).close()
+        if not up:
+            up = True
+            open(sys.argv[1], "w").write("up")
+    except OSError as e:
+        if up:
+            print("refused: %s" % e)
+            sys.exit(0)
+    time.sleep(0.1)
+sys.exit("the port never refused" if up else "the port never answered")`
+
+// waitUp returns once the watch has seen the port answer.
+func (w *portWatch) waitUp(ctx context.Context) error {
+	for range 120 {
+		out, _ := dag.Container().From(pythonImage).
+			WithMountedCache("/watch", dag.CacheVolume(w.volume)).
+			WithEnvVariable("NONCE", nonce()).
+			WithExec([]string{"sh", "-c", "cat /watch/" + w.id + " 2>/dev/null || :"}).
+			Stdout(ctx)
+		if out == "up" {
+			return nil
+		}
+		select {
+		case err := <-w.done:
+			return fmt.Errorf("port watch ended before the port answered: %v", err)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("the stack's port 8000 did not answer the watch within a minute")
+}
+
+// refused returns the watch's verdict: nil once the port refused, or once
+// the engine ended the watch because the stack it binds exited with the
+// supervisor's status for a stop from another session (143).
+func (w *portWatch) refused() error {
+	select {
+	case err := <-w.done:
+		if err == nil || strings.Contains(err.Error(), "(aliased as stack) exited: exit code: 143") {
+			return nil
+		}
+		return fmt.Errorf("after the stop, the stack's port: %w", err)
+	case <-time.After(2 * time.Minute):
+		return fmt.Errorf("after the stop, the stack's port 8000 still answered 2 minutes later")
+	}
 }
 
 func checkStopFromElsewhere(ctx context.Context, other *dagger.Commandcenter) error {
