@@ -135,6 +135,12 @@ run_child() {
 		status=0
 		wait "$child" || status=$?
 	done
+	# A wait that a trap interrupted returns more than 128, and COMMAND may
+	# have exited while the trap ran: ask once more; a shell that forgot
+	# COMMAND answers 127.
+	final=0
+	wait "$child" 2>/dev/null || final=$?
+	[ "$final" -eq 127 ] || status=$final
 	if [ -n "$killer" ]; then
 		kill "$killer" 2>/dev/null || :
 		killer=
