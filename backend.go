@@ -47,9 +47,9 @@ func (m *Commandcenter) checkEnvFile(c *dagger.Container) *dagger.Container {
 // backendBuild installs the backend's requirements into a virtualenv before
 // copying its source, so a source-only change re-runs no install.
 func (m *Commandcenter) backendBuild() *dagger.Container {
-	src := m.Source.Directory(m.BackendPath)
+	src := m.Source.Directory(m.Settings.BackendPath)
 	uid := strconv.Itoa(stack.AppUID)
-	return m.base(m.PythonImage).
+	return m.base(m.Settings.Images.Python).
 		WithUser("0").
 		WithExec([]string{"sh", "-c", `if command -v useradd >/dev/null; then
 	groupadd --gid "$1" app && useradd --uid "$1" --gid "$1" --home-dir /home/app --create-home --shell /usr/sbin/nologin app

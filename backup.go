@@ -100,7 +100,7 @@ func (m *Commandcenter) Restore(
 // checkDump fails, before anything changes, unless pg_restore can read dump.
 func (m *Commandcenter) checkDump(ctx context.Context, dump *dagger.File) error {
 	_, err := dag.Container().
-		From(m.PostgresImage).
+		From(m.Settings.Images.Postgres).
 		WithUser(stack.User(stack.Postgres)).
 		WithMountedFile(dumpPath, dump, dagger.ContainerWithMountedFileOpts{Owner: stack.User(stack.Postgres)}).
 		WithExec([]string{"pg_restore", "--list", dumpPath}).
@@ -108,7 +108,7 @@ func (m *Commandcenter) checkDump(ctx context.Context, dump *dagger.File) error 
 	var execErr *dagger.ExecError
 	if errors.As(err, &execErr) {
 		return fmt.Errorf("--dump is not a dump that pg_restore of %s can read (%s): make one with `dagger call backup`; the database was not changed",
-			m.PostgresImage, stack.Summary(execErr.Stderr))
+			m.Settings.Images.Postgres, stack.Summary(execErr.Stderr))
 	}
 	if err != nil {
 		return fmt.Errorf("read --dump: %w", err)

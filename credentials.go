@@ -57,7 +57,7 @@ func (m *Commandcenter) url(ctx context.Context, s stack.Service, host string) (
 	passwordFile := map[stack.Service]string{stack.Postgres: files.DBPassword, stack.Redis: files.RedisPassword}[s]
 	const out = "/tmp/commandcenter-url"
 	file := dag.Container().
-		From(m.PythonImage).
+		From(m.Settings.Images.Python).
 		WithUser(stack.User(stack.Backend)).
 		With(withScripts("url")).
 		With(passwords).

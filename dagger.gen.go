@@ -61,120 +61,39 @@ func convertSlice[I any, O any](in []I, f func(I) O) []O {
 
 func (r Commandcenter) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Project                string
-		Source                 *dagger.Directory
-		BackendPath            string
-		FrontendPath           string
-		DBPassword             *dagger.Secret
-		SecretKey              *dagger.Secret
-		RedisPassword          *dagger.Secret
-		PostgresImage          string
-		RedisImage             string
-		PythonImage            string
-		NodeImage              string
-		ProxyImage             string
-		PostgresPort           int
-		RedisPort              int
-		BackendPort            int
-		FrontendPort           int
-		RetryAttempts          int
-		RetryBaseDelay         string
-		PostgresMaxConnections int
-		PostgresSharedBuffers  string
-		RedisMaxMemory         string
-		RedisEvictionPolicy    string
-		BackendWorkers         int
-		NodeMaxOldSpaceSize    int
-		BackendCommand         []string
-		FrontendCommand        []string
-		APIURL                 string
-		BackendEnv             []string
-		FrontendEnv            []string
-		BackendEnvFile         *dagger.Secret
-		BackendHealthPath      string
-		FrontendHealthPath     string
-		BackendMigrate         []string
-		FrontendMode           string
-		NpmToken               *dagger.Secret
-		PipIndexURL            *dagger.Secret
+		Project        string
+		Source         *dagger.Directory
+		DBPassword     *dagger.Secret
+		SecretKey      *dagger.Secret
+		RedisPassword  *dagger.Secret
+		BackendEnvFile *dagger.Secret
+		NpmToken       *dagger.Secret
+		PipIndexURL    *dagger.Secret
+		Settings       settings
 	}
 	concrete.Project = r.Project
 	concrete.Source = r.Source
-	concrete.BackendPath = r.BackendPath
-	concrete.FrontendPath = r.FrontendPath
 	concrete.DBPassword = r.DBPassword
 	concrete.SecretKey = r.SecretKey
 	concrete.RedisPassword = r.RedisPassword
-	concrete.PostgresImage = r.PostgresImage
-	concrete.RedisImage = r.RedisImage
-	concrete.PythonImage = r.PythonImage
-	concrete.NodeImage = r.NodeImage
-	concrete.ProxyImage = r.ProxyImage
-	concrete.PostgresPort = r.PostgresPort
-	concrete.RedisPort = r.RedisPort
-	concrete.BackendPort = r.BackendPort
-	concrete.FrontendPort = r.FrontendPort
-	concrete.RetryAttempts = r.RetryAttempts
-	concrete.RetryBaseDelay = r.RetryBaseDelay
-	concrete.PostgresMaxConnections = r.PostgresMaxConnections
-	concrete.PostgresSharedBuffers = r.PostgresSharedBuffers
-	concrete.RedisMaxMemory = r.RedisMaxMemory
-	concrete.RedisEvictionPolicy = r.RedisEvictionPolicy
-	concrete.BackendWorkers = r.BackendWorkers
-	concrete.NodeMaxOldSpaceSize = r.NodeMaxOldSpaceSize
-	concrete.BackendCommand = r.BackendCommand
-	concrete.FrontendCommand = r.FrontendCommand
-	concrete.APIURL = r.APIURL
-	concrete.BackendEnv = r.BackendEnv
-	concrete.FrontendEnv = r.FrontendEnv
 	concrete.BackendEnvFile = r.BackendEnvFile
-	concrete.BackendHealthPath = r.BackendHealthPath
-	concrete.FrontendHealthPath = r.FrontendHealthPath
-	concrete.BackendMigrate = r.BackendMigrate
-	concrete.FrontendMode = r.FrontendMode
 	concrete.NpmToken = r.NpmToken
 	concrete.PipIndexURL = r.PipIndexURL
+	concrete.Settings = r.Settings
 	return json.Marshal(&concrete)
 }
 
 func (r *Commandcenter) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Project                string
-		Source                 *dagger.Directory
-		BackendPath            string
-		FrontendPath           string
-		DBPassword             *dagger.Secret
-		SecretKey              *dagger.Secret
-		RedisPassword          *dagger.Secret
-		PostgresImage          string
-		RedisImage             string
-		PythonImage            string
-		NodeImage              string
-		ProxyImage             string
-		PostgresPort           int
-		RedisPort              int
-		BackendPort            int
-		FrontendPort           int
-		RetryAttempts          int
-		RetryBaseDelay         string
-		PostgresMaxConnections int
-		PostgresSharedBuffers  string
-		RedisMaxMemory         string
-		RedisEvictionPolicy    string
-		BackendWorkers         int
-		NodeMaxOldSpaceSize    int
-		BackendCommand         []string
-		FrontendCommand        []string
-		APIURL                 string
-		BackendEnv             []string
-		FrontendEnv            []string
-		BackendEnvFile         *dagger.Secret
-		BackendHealthPath      string
-		FrontendHealthPath     string
-		BackendMigrate         []string
-		FrontendMode           string
-		NpmToken               *dagger.Secret
-		PipIndexURL            *dagger.Secret
+		Project        string
+		Source         *dagger.Directory
+		DBPassword     *dagger.Secret
+		SecretKey      *dagger.Secret
+		RedisPassword  *dagger.Secret
+		BackendEnvFile *dagger.Secret
+		NpmToken       *dagger.Secret
+		PipIndexURL    *dagger.Secret
+		Settings       settings
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -182,40 +101,13 @@ func (r *Commandcenter) UnmarshalJSON(bs []byte) error {
 	}
 	r.Project = concrete.Project
 	r.Source = concrete.Source
-	r.BackendPath = concrete.BackendPath
-	r.FrontendPath = concrete.FrontendPath
 	r.DBPassword = concrete.DBPassword
 	r.SecretKey = concrete.SecretKey
 	r.RedisPassword = concrete.RedisPassword
-	r.PostgresImage = concrete.PostgresImage
-	r.RedisImage = concrete.RedisImage
-	r.PythonImage = concrete.PythonImage
-	r.NodeImage = concrete.NodeImage
-	r.ProxyImage = concrete.ProxyImage
-	r.PostgresPort = concrete.PostgresPort
-	r.RedisPort = concrete.RedisPort
-	r.BackendPort = concrete.BackendPort
-	r.FrontendPort = concrete.FrontendPort
-	r.RetryAttempts = concrete.RetryAttempts
-	r.RetryBaseDelay = concrete.RetryBaseDelay
-	r.PostgresMaxConnections = concrete.PostgresMaxConnections
-	r.PostgresSharedBuffers = concrete.PostgresSharedBuffers
-	r.RedisMaxMemory = concrete.RedisMaxMemory
-	r.RedisEvictionPolicy = concrete.RedisEvictionPolicy
-	r.BackendWorkers = concrete.BackendWorkers
-	r.NodeMaxOldSpaceSize = concrete.NodeMaxOldSpaceSize
-	r.BackendCommand = concrete.BackendCommand
-	r.FrontendCommand = concrete.FrontendCommand
-	r.APIURL = concrete.APIURL
-	r.BackendEnv = concrete.BackendEnv
-	r.FrontendEnv = concrete.FrontendEnv
 	r.BackendEnvFile = concrete.BackendEnvFile
-	r.BackendHealthPath = concrete.BackendHealthPath
-	r.FrontendHealthPath = concrete.FrontendHealthPath
-	r.BackendMigrate = concrete.BackendMigrate
-	r.FrontendMode = concrete.FrontendMode
 	r.NpmToken = concrete.NpmToken
 	r.PipIndexURL = concrete.PipIndexURL
+	r.Settings = concrete.Settings
 	return nil
 }
 

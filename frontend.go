@@ -34,9 +34,9 @@ func (m *Commandcenter) frontendContainer(ctx context.Context, backend *dagger.S
 // and --npm-token are there for the install only: they may hold tokens,
 // and no later layer has them.
 func (m *Commandcenter) frontendInstall(manifests, configs []string) *dagger.Container {
-	src := m.Source.Directory(m.FrontendPath)
+	src := m.Source.Directory(m.Settings.FrontendPath)
 	user := stack.User(stack.Frontend)
-	c := m.base(m.NodeImage).
+	c := m.base(m.Settings.Images.Node).
 		With(withScripts("frontend-install")).
 		WithDirectory(stack.AppDir, dag.Directory(), dagger.ContainerWithDirectoryOpts{Owner: user})
 	// File by file: a directory copy, even filtered, keys the install on the
@@ -63,7 +63,7 @@ func (m *Commandcenter) frontendInstall(manifests, configs []string) *dagger.Con
 // withFrontendSource copies the frontend's source over the installed
 // packages, without node_modules or the package managers' configurations.
 func (m *Commandcenter) withFrontendSource(c *dagger.Container) *dagger.Container {
-	return c.WithDirectory(stack.AppDir, m.Source.Directory(m.FrontendPath), dagger.ContainerWithDirectoryOpts{
+	return c.WithDirectory(stack.AppDir, m.Source.Directory(m.Settings.FrontendPath), dagger.ContainerWithDirectoryOpts{
 		Exclude: append([]string{"node_modules"}, stack.PackageManagerConfigs...),
 		Owner:   stack.User(stack.Frontend),
 	})
@@ -88,7 +88,7 @@ func (m *Commandcenter) frontendStatic(installed *dagger.Container) *dagger.Cont
 		build = build.WithEnvVariable(e.Name, e.Value)
 	}
 	dist := build.WithExec([]string{"npm", "run", "build"}).Directory(stack.AppDir + "/dist")
-	return m.base(m.ProxyImage).
+	return m.base(m.Settings.Images.Proxy).
 		WithNewFile("/etc/nginx/nginx.conf", stack.StaticSiteConfig()).
 		WithDirectory(stack.StaticDir, dist)
 }

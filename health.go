@@ -116,18 +116,18 @@ func (m *Commandcenter) prober(s stack.Service) *dagger.Container {
 func (m *Commandcenter) image(s stack.Service) string {
 	switch s {
 	case stack.Postgres:
-		return m.PostgresImage
+		return m.Settings.Images.Postgres
 	case stack.Redis:
-		return m.RedisImage
+		return m.Settings.Images.Redis
 	case stack.Backend:
-		return m.PythonImage
+		return m.Settings.Images.Python
 	case stack.Frontend:
 		if m.config().Static() {
-			return m.ProxyImage
+			return m.Settings.Images.Proxy
 		}
-		return m.NodeImage
+		return m.Settings.Images.Node
 	default:
-		return m.ProxyImage
+		return m.Settings.Images.Proxy
 	}
 }
 

@@ -33,74 +33,28 @@ type Commandcenter struct {
 	// +private
 	Source *dagger.Directory
 	// +private
-	BackendPath string
-	// +private
-	FrontendPath string
-	// +private
 	DBPassword *dagger.Secret
 	// +private
 	SecretKey *dagger.Secret
 	// +private
 	RedisPassword *dagger.Secret
 	// +private
-	PostgresImage string
-	// +private
-	RedisImage string
-	// +private
-	PythonImage string
-	// +private
-	NodeImage string
-	// +private
-	ProxyImage string
-	// +private
-	PostgresPort int
-	// +private
-	RedisPort int
-	// +private
-	BackendPort int
-	// +private
-	FrontendPort int
-	// +private
-	RetryAttempts int
-	// +private
-	RetryBaseDelay string
-	// +private
-	PostgresMaxConnections int
-	// +private
-	PostgresSharedBuffers string
-	// +private
-	RedisMaxMemory string
-	// +private
-	RedisEvictionPolicy string
-	// +private
-	BackendWorkers int
-	// +private
-	NodeMaxOldSpaceSize int
-	// +private
-	BackendCommand []string
-	// +private
-	FrontendCommand []string
-	// +private
-	APIURL string
-	// +private
-	BackendEnv []string
-	// +private
-	FrontendEnv []string
-	// +private
 	BackendEnvFile *dagger.Secret
-	// +private
-	BackendHealthPath string
-	// +private
-	FrontendHealthPath string
-	// +private
-	BackendMigrate []string
-	// +private
-	FrontendMode string
 	// +private
 	NpmToken *dagger.Secret
 	// +private
 	PipIndexURL *dagger.Secret
+	// Every other argument of New, in the form the pure logic validates and
+	// renders: an option is a parameter of New and a field of stack.Config,
+	// set once in New.
+	// +private
+	Settings settings
 }
+
+// settings holds the module's configuration between calls. The engine
+// stores a private field as it is, so the pure logic's own type serves,
+// wrapped in one of this package as the SDK needs.
+type settings struct{ stack.Config }
 
 func New(
 	// The app repository. The backend (requirements.txt, app/main.py) and the
@@ -241,20 +195,38 @@ func New(
 	pipIndexUrl *dagger.Secret,
 ) (*Commandcenter, error) {
 	m := &Commandcenter{
-		Project: project, Source: source, BackendPath: backendPath, FrontendPath: frontendPath,
+		Project: project, Source: source,
 		DBPassword: dbPassword, SecretKey: secretKey, RedisPassword: redisPassword,
-		PostgresImage: postgresImage, RedisImage: redisImage, PythonImage: pythonImage,
-		NodeImage: nodeImage, ProxyImage: proxyImage,
-		PostgresPort: postgresPort, RedisPort: redisPort, BackendPort: backendPort, FrontendPort: frontendPort,
-		RetryAttempts: retryAttempts, RetryBaseDelay: retryBaseDelay,
-		PostgresMaxConnections: postgresMaxConnections, PostgresSharedBuffers: postgresSharedBuffers,
-		RedisMaxMemory: redisMaxMemory, RedisEvictionPolicy: redisEvictionPolicy,
-		BackendWorkers: backendWorkers, NodeMaxOldSpaceSize: nodeMaxOldSpaceSize,
-		BackendCommand: backendCommand, FrontendCommand: frontendCommand, APIURL: apiUrl,
-		BackendEnv: backendEnv, FrontendEnv: frontendEnv, BackendEnvFile: backendEnvFile,
-		BackendHealthPath: backendHealthPath, FrontendHealthPath: frontendHealthPath,
-		BackendMigrate: backendMigrate, FrontendMode: frontendMode,
-		NpmToken: npmToken, PipIndexURL: pipIndexUrl,
+		BackendEnvFile: backendEnvFile, NpmToken: npmToken, PipIndexURL: pipIndexUrl,
+		Settings: settings{stack.Config{
+			Project:      project,
+			BackendPath:  backendPath,
+			FrontendPath: frontendPath,
+			Images: stack.Images{
+				Postgres: postgresImage, Redis: redisImage, Python: pythonImage,
+				Node: nodeImage, Proxy: proxyImage,
+			},
+			Ports: map[stack.Service]int{
+				stack.Postgres: postgresPort, stack.Redis: redisPort,
+				stack.Backend: backendPort, stack.Frontend: frontendPort,
+			},
+			RetryAttempts:  retryAttempts,
+			RetryBaseDelay: retryBaseDelay,
+			Limits: stack.Limits{
+				PostgresMaxConnections: postgresMaxConnections, PostgresSharedBuffers: postgresSharedBuffers,
+				RedisMaxMemory: redisMaxMemory, RedisEvictionPolicy: redisEvictionPolicy,
+				BackendWorkers: backendWorkers, NodeMaxOldSpaceMB: nodeMaxOldSpaceSize,
+			},
+			BackendCommand:     backendCommand,
+			FrontendCommand:    frontendCommand,
+			APIURL:             apiUrl,
+			BackendEnv:         backendEnv,
+			FrontendEnv:        frontendEnv,
+			BackendHealthPath:  backendHealthPath,
+			FrontendHealthPath: frontendHealthPath,
+			BackendMigrate:     backendMigrate,
+			FrontendMode:       frontendMode,
+		}},
 	}
 	if err := m.config().Validate(); err != nil {
 		return nil, err
@@ -262,35 +234,7 @@ func New(
 	return m, nil
 }
 
-// config is the module's settings in the form the pure logic validates and renders.
+// config is the module's settings, for the pure logic.
 func (m *Commandcenter) config() stack.Config {
-	return stack.Config{
-		Project:      m.Project,
-		BackendPath:  m.BackendPath,
-		FrontendPath: m.FrontendPath,
-		Images: stack.Images{
-			Postgres: m.PostgresImage, Redis: m.RedisImage, Python: m.PythonImage,
-			Node: m.NodeImage, Proxy: m.ProxyImage,
-		},
-		Ports: map[stack.Service]int{
-			stack.Postgres: m.PostgresPort, stack.Redis: m.RedisPort,
-			stack.Backend: m.BackendPort, stack.Frontend: m.FrontendPort,
-		},
-		RetryAttempts:  m.RetryAttempts,
-		RetryBaseDelay: m.RetryBaseDelay,
-		Limits: stack.Limits{
-			PostgresMaxConnections: m.PostgresMaxConnections, PostgresSharedBuffers: m.PostgresSharedBuffers,
-			RedisMaxMemory: m.RedisMaxMemory, RedisEvictionPolicy: m.RedisEvictionPolicy,
-			BackendWorkers: m.BackendWorkers, NodeMaxOldSpaceMB: m.NodeMaxOldSpaceSize,
-		},
-		BackendCommand:     m.BackendCommand,
-		FrontendCommand:    m.FrontendCommand,
-		APIURL:             m.APIURL,
-		BackendEnv:         m.BackendEnv,
-		FrontendEnv:        m.FrontendEnv,
-		BackendHealthPath:  m.BackendHealthPath,
-		FrontendHealthPath: m.FrontendHealthPath,
-		BackendMigrate:     m.BackendMigrate,
-		FrontendMode:       m.FrontendMode,
-	}
+	return m.Settings.Config
 }

@@ -47,7 +47,7 @@ const (
 func (m *Commandcenter) retryPolicy() retry.Policy {
 	base, _ := m.config().RetryDelay() // validated in New
 	return retry.Policy{
-		Attempts:  m.RetryAttempts,
+		Attempts:  m.Settings.RetryAttempts,
 		BaseDelay: base,
 		MaxDelay:  stack.MaxRetryDelay,
 		Jitter:    0.2,

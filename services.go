@@ -211,7 +211,7 @@ func (m *Commandcenter) postgresContainer(ctx context.Context) (*dagger.Containe
 	}
 	cfg := m.config()
 	cfg.PostgresMajor = major
-	c := m.base(m.PostgresImage).
+	c := m.base(m.Settings.Images.Postgres).
 		With(withScripts("postgres", "secret")).
 		With(m.withPGData(major)).
 		With(m.withDBPassword(stack.User(stack.Postgres), stack.User(stack.Postgres)))
@@ -220,7 +220,7 @@ func (m *Commandcenter) postgresContainer(ctx context.Context) (*dagger.Containe
 
 func (m *Commandcenter) redisContainer() *dagger.Container {
 	user := stack.User(stack.Redis)
-	c := m.base(m.RedisImage).
+	c := m.base(m.Settings.Images.Redis).
 		With(withScripts("redis", "secret")).
 		With(m.withRedisData()).
 		With(m.withRedisPassword(user, user))
@@ -228,7 +228,7 @@ func (m *Commandcenter) redisContainer() *dagger.Container {
 }
 
 func (m *Commandcenter) proxyContainer(services map[stack.Service]*dagger.Service) *dagger.Container {
-	c := m.base(m.ProxyImage).
+	c := m.base(m.Settings.Images.Proxy).
 		WithNewFile("/etc/nginx/nginx.conf", stack.ProxyConfig(m.config().Routes()))
 	for _, s := range stack.Services {
 		c = c.WithServiceBinding(string(s), services[s])

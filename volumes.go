@@ -33,14 +33,14 @@ func (m *Commandcenter) withPGData(major string) dagger.WithContainerFunc {
 
 // withRedisData mounts Redis's data volume, named by the image tag's major version.
 func (m *Commandcenter) withRedisData() dagger.WithContainerFunc {
-	return withVolume("/data", stack.Volume(m.Project, "redis-data", stack.ImageMajor(m.RedisImage)), stack.User(stack.Redis))
+	return withVolume("/data", stack.Volume(m.Project, "redis-data", stack.ImageMajor(m.Settings.Images.Redis)), stack.User(stack.Redis))
 }
 
 // postgresMajor reads the postgres image's major version from the image
 // itself: PG_MAJOR, which the official images set, or `postgres --version`.
 // A tag names no major reliably (postgres:alpine, postgres:latest).
 func (m *Commandcenter) postgresMajor(ctx context.Context) (string, error) {
-	image := dag.Container().From(m.PostgresImage)
+	image := dag.Container().From(m.Settings.Images.Postgres)
 	var env, version string
 	err := m.retryPolicy().Do(ctx, func(ctx context.Context) error {
 		var err error
@@ -51,11 +51,11 @@ func (m *Commandcenter) postgresMajor(ctx context.Context) (string, error) {
 		return permanentIfExec(err)
 	})
 	if err != nil {
-		return "", fmt.Errorf("read the PostgreSQL version of --postgres-image %s: %w", m.PostgresImage, withStderr(err))
+		return "", fmt.Errorf("read the PostgreSQL version of --postgres-image %s: %w", m.Settings.Images.Postgres, withStderr(err))
 	}
 	major, err := stack.PostgresMajor(env, version)
 	if err != nil {
-		return "", fmt.Errorf("--postgres-image %s: %w", m.PostgresImage, err)
+		return "", fmt.Errorf("--postgres-image %s: %w", m.Settings.Images.Postgres, err)
 	}
 	return major, nil
 }
