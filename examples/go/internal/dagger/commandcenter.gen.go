@@ -506,127 +506,127 @@ type CommandcenterOpts struct {
 	// frontend (package.json) are sub-directories of it. Default: the demo app
 	// in this module's repository; from your app's directory, pass --source .
 	//
-	Source *Directory // commandcenter (../../../../main.go:111:2)
+	Source *Directory // commandcenter (../../../../main.go:65:2)
 	//
 	// Path of the backend inside source.
 	//
 	//
 	// Default: "backend"
-	BackendPath string // commandcenter (../../../../main.go:114:2)
+	BackendPath string // commandcenter (../../../../main.go:68:2)
 	//
 	// Path of the frontend inside source.
 	//
 	//
 	// Default: "frontend"
-	FrontendPath string // commandcenter (../../../../main.go:117:2)
+	FrontendPath string // commandcenter (../../../../main.go:71:2)
 	//
 	// Instance name, a DNS label. Each project has its own volumes, data,
 	// secrets and logs, and its own running services in one engine.
 	//
 	//
 	// Default: "commandcenter"
-	Project string // commandcenter (../../../../main.go:121:2)
+	Project string // commandcenter (../../../../main.go:75:2)
 	//
 	// PostgreSQL password, e.g. env:DB_PASSWORD, file:./db.pass or cmd:"pass show db".
 	// Without it, a random one is generated on first start and kept with the
 	// project's data.
 	//
-	DbPassword *Secret // commandcenter (../../../../main.go:126:2)
+	DbPassword *Secret // commandcenter (../../../../main.go:80:2)
 	//
 	// The backend's SECRET_KEY. Without it, a random one is generated on first
 	// start and kept with the project's backend state.
 	//
-	SecretKey *Secret // commandcenter (../../../../main.go:130:2)
+	SecretKey *Secret // commandcenter (../../../../main.go:84:2)
 	//
 	// Redis password (requirepass). Without it, a random one is generated on
 	// first start and kept with the project's data.
 	//
-	RedisPassword *Secret // commandcenter (../../../../main.go:134:2)
+	RedisPassword *Secret // commandcenter (../../../../main.go:88:2)
 	//
 	// PostgreSQL image.
 	//
 	//
 	// Default: "postgres:16-alpine"
-	PostgresImage string // commandcenter (../../../../main.go:137:2)
+	PostgresImage string // commandcenter (../../../../main.go:91:2)
 	//
 	// Redis image.
 	//
 	//
 	// Default: "redis:7-alpine"
-	RedisImage string // commandcenter (../../../../main.go:140:2)
+	RedisImage string // commandcenter (../../../../main.go:94:2)
 	//
 	// Python image the backend is built on.
 	//
 	//
 	// Default: "python:3.12-slim"
-	PythonImage string // commandcenter (../../../../main.go:143:2)
+	PythonImage string // commandcenter (../../../../main.go:97:2)
 	//
 	// Node image the frontend is built on.
 	//
 	//
 	// Default: "node:22-alpine"
-	NodeImage string // commandcenter (../../../../main.go:146:2)
+	NodeImage string // commandcenter (../../../../main.go:100:2)
 	//
 	// nginx image of the stack proxy; it must provide the stream module.
 	//
 	//
 	// Default: "nginxinc/nginx-unprivileged:alpine"
-	ProxyImage string // commandcenter (../../../../main.go:149:2)
+	ProxyImage string // commandcenter (../../../../main.go:103:2)
 	//
 	// Port the stack exposes for PostgreSQL (1024-65535).
 	//
 	//
 	// Default: 5432
-	PostgresPort int // commandcenter (../../../../main.go:152:2)
+	PostgresPort int // commandcenter (../../../../main.go:106:2)
 	//
 	// Port the stack exposes for Redis (1024-65535).
 	//
 	//
 	// Default: 6379
-	RedisPort int // commandcenter (../../../../main.go:155:2)
+	RedisPort int // commandcenter (../../../../main.go:109:2)
 	//
 	// Port the stack exposes for the backend (1024-65535).
 	//
 	//
 	// Default: 8000
-	BackendPort int // commandcenter (../../../../main.go:158:2)
+	BackendPort int // commandcenter (../../../../main.go:112:2)
 	//
 	// Port the stack exposes for the frontend (1024-65535).
 	//
 	//
 	// Default: 3000
-	FrontendPort int // commandcenter (../../../../main.go:161:2)
+	FrontendPort int // commandcenter (../../../../main.go:115:2)
 	//
 	// How many times to try starting a service before giving up (1-10).
 	//
 	//
 	// Default: 3
-	RetryAttempts int // commandcenter (../../../../main.go:164:2)
+	RetryAttempts int // commandcenter (../../../../main.go:118:2)
 	//
 	// Wait after the first failed start, as a Go duration; it doubles after
 	// each failure, with ±20% jitter, up to 30s.
 	//
 	//
 	// Default: "1s"
-	RetryBaseDelay string // commandcenter (../../../../main.go:168:2)
+	RetryBaseDelay string // commandcenter (../../../../main.go:122:2)
 	//
 	// PostgreSQL max_connections.
 	//
 	//
 	// Default: 100
-	PostgresMaxConnections int // commandcenter (../../../../main.go:171:2)
+	PostgresMaxConnections int // commandcenter (../../../../main.go:125:2)
 	//
 	// PostgreSQL shared_buffers (units kB, MB, GB, TB).
 	//
 	//
 	// Default: "128MB"
-	PostgresSharedBuffers string // commandcenter (../../../../main.go:174:2)
+	PostgresSharedBuffers string // commandcenter (../../../../main.go:128:2)
 	//
 	// Redis maxmemory (e.g. 256mb, 1gb; 0 means no limit).
 	//
 	//
 	// Default: "256mb"
-	RedisMaxMemory string // commandcenter (../../../../main.go:177:2)
+	RedisMaxMemory string // commandcenter (../../../../main.go:131:2)
 	//
 	// Redis maxmemory-policy. noeviction, Redis's own default, refuses
 	// writes once maxmemory is reached and deletes nothing: keep it when
@@ -637,91 +637,91 @@ type CommandcenterOpts struct {
 	//
 	//
 	// Default: "noeviction"
-	RedisEvictionPolicy string // commandcenter (../../../../main.go:185:2)
+	RedisEvictionPolicy string // commandcenter (../../../../main.go:139:2)
 	//
 	// Number of uvicorn worker processes.
 	//
 	//
 	// Default: 1
-	BackendWorkers int // commandcenter (../../../../main.go:188:2)
+	BackendWorkers int // commandcenter (../../../../main.go:142:2)
 	//
 	// Node's --max-old-space-size for the frontend, in MB (set through NODE_OPTIONS).
 	//
 	//
 	// Default: 512
-	NodeMaxOldSpaceSize int // commandcenter (../../../../main.go:191:2)
+	NodeMaxOldSpaceSize int // commandcenter (../../../../main.go:145:2)
 	//
 	// Command that runs the backend server on port 8000, instead of
 	// "uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers <backend-workers>".
 	//
-	BackendCommand []string // commandcenter (../../../../main.go:195:2)
+	BackendCommand []string // commandcenter (../../../../main.go:149:2)
 	//
 	// Command that runs the frontend server on port 3000, instead of
 	// "./node_modules/.bin/vite --host 0.0.0.0 --port 3000 --strictPort".
 	//
-	FrontendCommand []string // commandcenter (../../../../main.go:199:2)
+	FrontendCommand []string // commandcenter (../../../../main.go:153:2)
 	//
 	// The backend's URL as a browser on the host reaches it, given to the
 	// frontend as VITE_API_BASE_URL. Default: http://localhost:<backend-port>.
 	//
-	APIURL string // commandcenter (../../../../main.go:203:2)
+	APIURL string // commandcenter (../../../../main.go:157:2)
 	//
 	// The backend's own environment, as KEY=VALUE items, e.g.
 	// LOG_LEVEL=debug,FEATURE_X=on. Variables the module sets
 	// (DATABASE_URL, ...) are refused. For secrets, use --backend-env-file.
 	//
-	BackendEnv []string // commandcenter (../../../../main.go:208:2)
+	BackendEnv []string // commandcenter (../../../../main.go:162:2)
 	//
 	// The frontend's own environment, as KEY=VALUE items; in static mode they
 	// are set for the build, where Vite compiles VITE_* ones into the app.
 	//
-	FrontendEnv []string // commandcenter (../../../../main.go:212:2)
+	FrontendEnv []string // commandcenter (../../../../main.go:166:2)
 	//
 	// A dotenv file of variables for the backend's process, e.g.
 	// file:./backend.env: KEY=VALUE lines, "export", quotes and # comments.
 	// The launcher parses it (never as shell) and gives the variables to the
 	// backend's process only; they are never in the container's definition.
 	//
-	BackendEnvFile *Secret // commandcenter (../../../../main.go:218:2)
+	BackendEnvFile *Secret // commandcenter (../../../../main.go:172:2)
 	//
 	// Path whose GET answers 2xx when the backend is healthy.
 	//
 	//
 	// Default: "/health"
-	BackendHealthPath string // commandcenter (../../../../main.go:221:2)
+	BackendHealthPath string // commandcenter (../../../../main.go:175:2)
 	//
 	// Path whose GET answers below 400 when the frontend is healthy.
 	//
 	//
 	// Default: "/"
-	FrontendHealthPath string // commandcenter (../../../../main.go:224:2)
+	FrontendHealthPath string // commandcenter (../../../../main.go:178:2)
 	//
 	// Command run before each start of the backend, with its environment,
 	// e.g. alembic,upgrade,head. If it fails, the start fails with its
 	// output and is not retried.
 	//
-	BackendMigrate []string // commandcenter (../../../../main.go:229:2)
+	BackendMigrate []string // commandcenter (../../../../main.go:183:2)
 	//
 	// dev: the Vite dev server. static: npm run build, then nginx serves
 	// dist/ as uid 101, with the SPA fallback to index.html.
 	//
 	//
 	// Default: "dev"
-	FrontendMode string // commandcenter (../../../../main.go:233:2)
+	FrontendMode string // commandcenter (../../../../main.go:187:2)
 	//
 	// npm registry token, given to the frontend's install only as NPM_TOKEN,
 	// which the app's .npmrc can name: //registry.example.com/:_authToken=${NPM_TOKEN}.
 	//
-	NpmToken *Secret // commandcenter (../../../../main.go:237:2)
+	NpmToken *Secret // commandcenter (../../../../main.go:191:2)
 	//
 	// Python package index URL, often with credentials, given to pip as
 	// PIP_INDEX_URL for the backend's install only.
 	//
-	PipIndexURL *Secret // commandcenter (../../../../main.go:241:2)
+	PipIndexURL *Secret // commandcenter (../../../../main.go:195:2)
 }
 
 // Commandcenter is one project's app stack.
-func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // commandcenter (../../../../main.go:105:1)
+func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // commandcenter (../../../../main.go:59:1)
 	q := r.query.Select("commandcenter")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
