@@ -6,7 +6,7 @@
 # names the instance, so it never reaches a later one.
 #   stop: returns once the instance has exited and released its lock;
 #   restart: returns once the supervisor has started the server again and
-#     PROBE COMMAND (run with HOST set, as commandcenter-probe does) succeeds.
+#     PROBE COMMAND, run by commandcenter-probe, succeeds.
 # It prints what it did as KEY=VALUE lines: result (stopped, restarted,
 # exited: the instance ended before it took the request), instance, started
 # and took_ms. Exits 3 when nothing runs, 1 when TIMEOUT seconds pass first.
@@ -64,9 +64,7 @@ restart)
 		[ "$(uptime_ms)" -lt "$deadline" ] || give_up
 		sleep 0.1
 	done
-	HOST=$(cc_address "$name")
-	export HOST
-	until "$@" >/dev/null 2>&1; do
+	until commandcenter-probe "$name" "$@" >/dev/null 2>&1; do
 		if ! cc_running "$name"; then
 			echo "$name exited after its restart (instance $instance); see \`dagger call logs --service $name\`" >&2
 			exit 1

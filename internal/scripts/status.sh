@@ -3,9 +3,10 @@
 # Prints, as KEY=VALUE lines, what the project's service NAME is doing,
 # whichever engine session runs it: running (whether an instance holds its
 # lock), its record as record_* (see commandcenter-lock), its last failed
-# exit as exit_*, postgres's last initdb as initdb_*, and, while it runs, the verdict of PROBE COMMAND, run with
-# HOST set to its address: healthy (true or false) and message (the probe's
-# first line). It only reads, and exits 0 whatever it finds.
+# exit as exit_*, postgres's last initdb as initdb_*, and, while it runs,
+# the verdict of PROBE COMMAND, run by commandcenter-probe (HOST set to its
+# address): healthy (true or false) and message (the probe's first line).
+# It only reads, and exits 0 whatever it finds.
 set -eu
 . commandcenter-lock
 name=$1
@@ -19,14 +20,7 @@ if [ -e "$cc_dir/$name.run" ]; then sed 's/^/record_/' "$cc_dir/$name.run"; fi
 if [ -e "$cc_dir/$name.exit" ]; then sed 's/^/exit_/' "$cc_dir/$name.exit"; fi
 if [ -e "$cc_dir/$name.initdb" ]; then sed 's/^/initdb_/' "$cc_dir/$name.initdb"; fi
 [ "$running" = true ] || exit 0
-HOST=$(cc_address "$name")
-if [ -z "$HOST" ]; then
-	echo "healthy=false"
-	echo "message=running since $(cc_started "$name"), at an unknown address"
-	exit 0
-fi
-export HOST
-if out=$("$@" 2>&1); then
+if out=$(commandcenter-probe "$name" "$@" 2>&1); then
 	echo "healthy=true"
 else
 	echo "healthy=false"
