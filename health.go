@@ -31,7 +31,7 @@ const probeTimeout = 60 * time.Second
 //
 // +cache="never"
 func (m *Commandcenter) Health(ctx context.Context) (string, error) {
-	return stack.HealthTable(stack.Probes(m.statuses(ctx, stack.Services))), nil
+	return stack.HealthTable(m.statuses(ctx, stack.Services)), nil
 }
 
 // The state of each service of the project and of the stack proxy, wherever it runs, as JSON for programs such as the CommandCenter hub.
@@ -88,8 +88,9 @@ func (m *Commandcenter) status(ctx context.Context, s stack.Service) stack.Servi
 		WithExec([]string{stack.Script("status"), string(s), "sh", "-c", m.probeScript(s)}).
 		Stdout(ctx)
 	if err != nil {
+		msg := probeMessage(ctx, err)
 		return stack.ServiceStatus{Service: s, State: "unknown", LatencyMS: time.Since(start).Milliseconds(),
-			Message: probeMessage(ctx, err), LastError: probeMessage(ctx, err)}
+			Message: msg, LastError: msg}
 	}
 	return stack.ParseStatus(s, out, time.Since(start))
 }

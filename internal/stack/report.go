@@ -4,30 +4,21 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
-	"time"
 )
 
-// Probe is the outcome of one health probe.
-type Probe struct {
-	Service Service
-	Healthy bool
-	Latency time.Duration
-	Message string
-}
-
-// HealthTable renders probes as an aligned table, one line per service:
+// HealthTable renders statuses as an aligned table, one line per service:
 // SERVICE, STATUS (healthy or unhealthy), LATENCY (ms) and MESSAGE, then
 // a line that says where the data is kept.
-func HealthTable(probes []Probe) string {
+func HealthTable(statuses []ServiceStatus) string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "SERVICE\tSTATUS\tLATENCY\tMESSAGE")
-	for _, p := range probes {
+	for _, st := range statuses {
 		status := "unhealthy"
-		if p.Healthy {
+		if st.Healthy {
 			status = "healthy"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%dms\t%s\n", p.Service, status, p.Latency.Milliseconds(), p.Message)
+		fmt.Fprintf(w, "%s\t%s\t%dms\t%s\n", st.Service, status, st.LatencyMS, st.Message)
 	}
 	w.Flush()
 	return b.String() + "\nprotection: " + EngineCacheOnly.Warning + "\n"

@@ -3,15 +3,14 @@ package stack
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
 
 func TestHealthTable(t *testing.T) {
-	got := HealthTable([]Probe{
-		{Postgres, true, 84 * time.Millisecond, "SELECT 1 answered"},
-		{Redis, false, 1203 * time.Millisecond, "Could not connect to Redis"},
+	got := HealthTable([]ServiceStatus{
+		{Service: Postgres, Healthy: true, LatencyMS: 84, Message: "SELECT 1 answered"},
+		{Service: Redis, LatencyMS: 1203, Message: "Could not connect to Redis"},
 	})
 	want := `SERVICE   STATUS     LATENCY  MESSAGE
 postgres  healthy    84ms     SELECT 1 answered

@@ -140,13 +140,3 @@ func describeState(st ServiceStatus) string {
 	}
 	return st.State + " since " + st.Since
 }
-
-// Probes turns statuses into the rows of HealthTable.
-func Probes(statuses []ServiceStatus) []Probe {
-	out := make([]Probe, len(statuses))
-	for i, st := range statuses {
-		out[i] = Probe{Service: st.Service, Healthy: st.Healthy,
-			Latency: time.Duration(st.LatencyMS) * time.Millisecond, Message: st.Message}
-	}
-	return out
-}
