@@ -52,12 +52,7 @@ func (m *Commandcenter) require(ctx context.Context, p string, kind dagger.Exist
 		return fmt.Errorf("check %s in --source: %w", p, err)
 	}
 	if !ok {
-		return &sourceError{fmt.Sprintf("%s not found in --source: %s", p, fix)}
+		return fmt.Errorf("%s not found in --source: %s", p, fix)
 	}
 	return nil
 }
-
-// sourceError is a file or directory that --source lacks.
-type sourceError struct{ msg string }
-
-func (e *sourceError) Error() string { return e.msg }
