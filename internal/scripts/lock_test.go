@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,16 +20,7 @@ import (
 // group and waits for its first output line in the log.
 func (s *sandbox) startServer(command string) *exec.Cmd {
 	s.t.Helper()
-	cmd := s.command(nil, "run", "web", "sh", "-c", "echo ready; "+command)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Cleanup(func() {
-		_ = killContainer(cmd.Process.Pid)
-		_ = cmd.Wait()
-	})
-	s.waitForLog("web", "ready")
+	cmd, _ := s.startSupervised(nil, "echo ready; "+command)
 	return cmd
 }
 
