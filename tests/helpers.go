@@ -96,11 +96,17 @@ func psql(ctx context.Context, cc *dagger.Commandcenter, password *dagger.Secret
 
 // redisPing sends PING from a client bound to svc as "redis".
 func redisPing(ctx context.Context, svc *dagger.Service, port int, password *dagger.Secret) (string, error) {
+	return redisExec(ctx, svc, password, "redis-cli", "-h", "redis", "-p", strconv.Itoa(port), "ping")
+}
+
+// redisExec runs args in a redis client bound to svc as "redis", with the
+// password in REDISCLI_AUTH when it is set.
+func redisExec(ctx context.Context, svc *dagger.Service, password *dagger.Secret, args ...string) (string, error) {
 	c := dag.Container().From(redisImage).WithServiceBinding("redis", svc).WithEnvVariable("NONCE", nonce())
 	if password != nil {
 		c = c.WithSecretVariable("REDISCLI_AUTH", password)
 	}
-	out, err := c.WithExec([]string{"redis-cli", "-h", "redis", "-p", strconv.Itoa(port), "ping"}).Stdout(ctx)
+	out, err := c.WithExec(args).Stdout(ctx)
 	return strings.TrimSpace(out), explain(err)
 }
 

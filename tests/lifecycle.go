@@ -223,26 +223,40 @@ func checkCleanRestart(ctx context.Context, cc *dagger.Commandcenter) error {
 
 // projectStatus is what Status returns.
 type projectStatus struct {
-	Project  string `json:"project"`
+	Project    string `json:"project"`
+	Protection struct {
+		Store   string `json:"store"`
+		Durable bool   `json:"durable"`
+	} `json:"protection"`
 	Services []struct {
-		Service  string `json:"service"`
-		State    string `json:"state"`
-		Healthy  bool   `json:"healthy"`
-		Instance string `json:"instance"`
-		Message  string `json:"message"`
+		Service     string `json:"service"`
+		State       string `json:"state"`
+		Healthy     bool   `json:"healthy"`
+		Instance    string `json:"instance"`
+		Message     string `json:"message"`
+		NewDatabase bool   `json:"new_database"`
+		Initialized string `json:"initialized"`
 	} `json:"services"`
+}
+
+// readStatus calls Status and decodes its JSON; out is the text, for messages.
+func readStatus(ctx context.Context, cc *dagger.Commandcenter) (st projectStatus, out string, err error) {
+	out, err = cc.Status(ctx)
+	if err != nil {
+		return st, "", fmt.Errorf("status: %w", err)
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		return st, out, fmt.Errorf("status: wanted JSON, got %q", out)
+	}
+	return st, out, nil
 }
 
 // wantStates checks Status: every service, the proxy included, in state
 // and healthy or not.
 func wantStates(ctx context.Context, cc *dagger.Commandcenter, state string, healthy bool) error {
-	out, err := cc.Status(ctx)
+	st, out, err := readStatus(ctx, cc)
 	if err != nil {
-		return fmt.Errorf("status: %w", err)
-	}
-	var st projectStatus
-	if err := json.Unmarshal([]byte(out), &st); err != nil {
-		return fmt.Errorf("status: wanted JSON, got %q", out)
+		return err
 	}
 	if len(st.Services) != 5 {
 		return fmt.Errorf("status: wanted 5 services, got %d in:\n%s", len(st.Services), out)
@@ -282,7 +296,7 @@ func (m *Tests) RedisKeepsWritesAcrossKill(ctx context.Context) error {
 	opts := withPasswords(fixture(project))
 	return withStack(ctx, opts, func(cc *dagger.Commandcenter) error {
 		key := "counter-" + nonce()
-		if out, err := redisCLI(ctx, cc, opts.RedisPassword, "sh", "-c",
+		if out, err := redisExec(ctx, cc.Redis(), opts.RedisPassword, "sh", "-c",
 			`for i in 1 2 3 4 5 6 7; do redis-cli -h redis INCR "$1" >/dev/null || exit 1; done; redis-cli -h redis GET "$1"`, "sh", key); err != nil || out != "7" {
 			return fmt.Errorf("INCR 7 times: wanted 7, got %q (%v)", out, err)
 		}
@@ -293,23 +307,12 @@ func (m *Tests) RedisKeepsWritesAcrossKill(ctx context.Context) error {
 		if _, err := cc.Start().Project(ctx); err != nil {
 			return fmt.Errorf("start after the kill: %w", err)
 		}
-		out, err := redisCLI(ctx, cc, opts.RedisPassword, "redis-cli", "-h", "redis", "GET", key)
+		out, err := redisExec(ctx, cc.Redis(), opts.RedisPassword, "redis-cli", "-h", "redis", "GET", key)
 		if err != nil || out != "7" {
 			return fmt.Errorf("counter after the kill: wanted 7, got %q (%v)", out, err)
 		}
 		return nil
 	})
-}
-
-// redisCLI runs args in a client bound to the project's redis, with the password.
-func redisCLI(ctx context.Context, cc *dagger.Commandcenter, password *dagger.Secret, args ...string) (string, error) {
-	out, err := dag.Container().From(redisImage).
-		WithServiceBinding("redis", cc.Redis()).
-		WithSecretVariable("REDISCLI_AUTH", password).
-		WithEnvVariable("NONCE", nonce()).
-		WithExec(args).
-		Stdout(ctx)
-	return strings.TrimSpace(out), explain(err)
 }
 
 // startCounts counts the start lines in each service's logs.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -57,23 +56,9 @@ type pgProtection struct {
 }
 
 func postgresProtection(ctx context.Context, cc *dagger.Commandcenter) (pgProtection, error) {
-	out, err := cc.Status(ctx)
+	st, _, err := readStatus(ctx, cc)
 	if err != nil {
-		return pgProtection{}, fmt.Errorf("status: %w", err)
-	}
-	var st struct {
-		Protection struct {
-			Store   string `json:"store"`
-			Durable bool   `json:"durable"`
-		} `json:"protection"`
-		Services []struct {
-			Service     string `json:"service"`
-			NewDatabase bool   `json:"new_database"`
-			Initialized string `json:"initialized"`
-		} `json:"services"`
-	}
-	if err := json.Unmarshal([]byte(out), &st); err != nil {
-		return pgProtection{}, fmt.Errorf("status: wanted JSON, got %q", out)
+		return pgProtection{}, err
 	}
 	p := pgProtection{Store: st.Protection.Store, Durable: st.Protection.Durable}
 	for _, s := range st.Services {
