@@ -48,14 +48,31 @@ cc_running() {
 # container's address. The lock holder alone writes it.
 cc_record() {
 	cc_addr=$(awk '/\/32 host/ && prev !~ /^127\./ { print prev; exit } { prev = $2 }' /proc/net/fib_trie 2>/dev/null) || cc_addr=
-	cc_now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-	cc_first=$cc_now
+	cc_at=$(cc_now)
+	cc_first=$cc_at
 	if [ "$(cc_field "$cc_dir/$1.run" instance)" = "$2" ]; then
 		cc_first=$(cc_started "$1")
 	fi
-	printf 'started=%s\naddress=%s\ninstance=%s\nstate=%s\nsince=%s\nrestarts=%s\n' \
-		"$cc_first" "$cc_addr" "$2" "$3" "$cc_now" "$4" >"$cc_dir/$1.run.tmp"
-	mv -f "$cc_dir/$1.run.tmp" "$cc_dir/$1.run"
+	cc_write "$cc_dir/$1.run" "started=$cc_first" "address=$cc_addr" "instance=$2" \
+		"state=$3" "since=$cc_at" "restarts=$4"
+}
+
+# cc_write FILE LINE...: replaces FILE with the lines, at once for readers.
+cc_write() {
+	cc_file=$1
+	shift
+	printf '%s\n' "$@" >"$cc_file.tmp"
+	mv -f "$cc_file.tmp" "$cc_file"
+}
+
+# cc_now: the time, in UTC, as the records write it.
+cc_now() {
+	date -u +%Y-%m-%dT%H:%M:%SZ
+}
+
+# cc_uptime_ms: milliseconds since the machine booted, for durations.
+cc_uptime_ms() {
+	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
 }
 
 # cc_field FILE KEY: the value of KEY=... in FILE, or nothing.
@@ -70,14 +87,12 @@ cc_random_id() {
 
 # cc_done NAME REQUEST RESULT: answers a request (see commandcenter-request).
 cc_done() {
-	printf 'request=%s\nresult=%s\nat=%s\n' "$2" "$3" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$cc_dir/$1.done.tmp"
-	mv -f "$cc_dir/$1.done.tmp" "$cc_dir/$1.done"
+	cc_write "$cc_dir/$1.done" "request=$2" "result=$3" "at=$(cc_now)"
 }
 
 # cc_exited NAME STATUS: notes a server that exited with a failure, for Status.
 cc_exited() {
-	printf 'status=%s\nat=%s\n' "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$cc_dir/$1.exit.tmp"
-	mv -f "$cc_dir/$1.exit.tmp" "$cc_dir/$1.exit"
+	cc_write "$cc_dir/$1.exit" "status=$2" "at=$(cc_now)"
 }
 
 # cc_started NAME: when NAME's last instance started.

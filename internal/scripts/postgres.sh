@@ -16,6 +16,7 @@
 #   - runs the server. The password never enters this script's environment,
 #     so the server does not inherit it.
 set -eu
+. commandcenter-lock
 major=$COMMANDCENTER_PG_MAJOR
 marker=$COMMANDCENTER_LOG_DIR/postgres.major
 initializing=$COMMANDCENTER_LOG_DIR/postgres.initializing
@@ -45,12 +46,11 @@ EOF
 		commandcenter-secret "$POSTGRES_PASSWORD_FILE" 0444
 	fi
 	echo "$major" >"$initializing"
-	began=$(awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime)
+	began=$(cc_uptime_ms)
 	docker-ensure-initdb.sh
 	rm -f "$initializing"
-	echo "[commandcenter] postgres initdb took $(($(awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime) - began)) ms: project \"$COMMANDCENTER_PROJECT\" starts with a new, empty database" >&2
-	printf 'at=%s\ninstance=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${COMMANDCENTER_INSTANCE:-}" >"$COMMANDCENTER_LOG_DIR/postgres.initdb.tmp"
-	mv -f "$COMMANDCENTER_LOG_DIR/postgres.initdb.tmp" "$COMMANDCENTER_LOG_DIR/postgres.initdb"
+	echo "[commandcenter] postgres initdb took $(($(cc_uptime_ms) - began)) ms: project \"$COMMANDCENTER_PROJECT\" starts with a new, empty database" >&2
+	cc_write "$cc_dir/postgres.initdb" "at=$(cc_now)" "instance=${COMMANDCENTER_INSTANCE:-}"
 fi
 echo "$major" >"$marker"
 rm -f "$PGDATA/postmaster.pid"

@@ -17,9 +17,8 @@ name=$2
 timeout=$3
 shift 3
 
-uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
-begin=$(uptime_ms)
-elapsed_ms() { echo $(($(uptime_ms) - begin)); }
+begin=$(cc_uptime_ms)
+elapsed_ms() { echo $(($(cc_uptime_ms) - begin)); }
 report() {
 	printf 'result=%s\ninstance=%s\nstarted=%s\ntook_ms=%s\n' "$1" "$instance" "$started" "$(elapsed_ms)"
 }
@@ -39,7 +38,7 @@ request=$(cc_random_id)
 # block, so it is bounded.
 if ! [ -p "$cc_dir/$name.requests" ] ||
 	! timeout 5 sh -c 'printf "%s\n" "$1" >"$2"' sh \
-		"action=$action instance=$instance request=$request at=$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$cc_dir/$name.requests"; then
+		"action=$action instance=$instance request=$request at=$(cc_now)" "$cc_dir/$name.requests"; then
 	if ! cc_running "$name"; then
 		report exited
 		exit 0
@@ -53,7 +52,7 @@ deadline=$((begin + timeout * 1000))
 case $action in
 stop)
 	while cc_running "$name"; do
-		[ "$(uptime_ms)" -lt "$deadline" ] || give_up
+		[ "$(cc_uptime_ms)" -lt "$deadline" ] || give_up
 		sleep 0.1
 	done
 	if answered; then report stopped; else report exited; fi
@@ -61,7 +60,7 @@ stop)
 restart)
 	until answered; do
 		cc_running "$name" || { report exited; exit 0; }
-		[ "$(uptime_ms)" -lt "$deadline" ] || give_up
+		[ "$(cc_uptime_ms)" -lt "$deadline" ] || give_up
 		sleep 0.1
 	done
 	until commandcenter-probe "$name" "$@" >/dev/null 2>&1; do
@@ -69,7 +68,7 @@ restart)
 			echo "$name exited after its restart (instance $instance); see \`dagger call logs --service $name\`" >&2
 			exit 1
 		fi
-		[ "$(uptime_ms)" -lt "$deadline" ] || give_up
+		[ "$(cc_uptime_ms)" -lt "$deadline" ] || give_up
 		sleep 0.2
 	done
 	report restarted

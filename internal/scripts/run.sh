@@ -9,9 +9,9 @@
 #
 # Stopping COMMAND: a stop signal from the engine, or a request that
 # commandcenter-request sends through a FIFO on the run volume from any
-# session, gets the
-# service's own graceful stop signal ($COMMANDCENTER_STOP_SIGNAL: INT, a fast
-# shutdown with a checkpoint, for PostgreSQL), then SIGKILL after
+# session, gets the service's own graceful stop signal
+# ($COMMANDCENTER_STOP_SIGNAL: INT, a fast shutdown with a checkpoint, for
+# PostgreSQL), then SIGKILL after
 # $COMMANDCENTER_STOP_GRACE seconds. A restart request runs COMMAND again in
 # this container, at the same address. A request names the instance it is
 # for, so one left behind never reaches a later instance.
