@@ -43,7 +43,7 @@ func (m *Commandcenter) Backup(ctx context.Context) (*dagger.File, error) {
 // recorded (commandcenter-probe), and fails with exit 3 when none runs.
 func (m *Commandcenter) dump(ctx context.Context) (*dagger.File, error) {
 	c := m.prober(stack.Postgres).
-		WithEnvVariable("COMMANDCENTER_BACKUP_AT", time.Now().Format(time.RFC3339Nano)).
+		WithEnvVariable("COMMANDCENTER_BACKUP_AT", now()).
 		WithExec([]string{stack.Script("probe"), string(stack.Postgres), "sh", "-c", withPGPassword +
 			`umask 077 && pg_dump -h "$HOST" -U ` + stack.DBUser + ` -d ` + stack.DBName + ` --format=custom --file "$1"`, "sh", dumpPath})
 	if _, err := c.Sync(ctx); err != nil {
@@ -62,12 +62,41 @@ func (m *Commandcenter) dump(ctx context.Context) (*dagger.File, error) {
 // major may be restored with a newer --postgres-image: that moves the
 // project to the new major, and the old major's volume is left as it was.
 //
+// With a store, --from-store [--time T] brings the database back from the
+// store instead: to its latest archived WAL, or to the point in time T. The
+// project must be stopped. The store's range is checked first: a time
+// outside it is refused, with the range, and nothing changes. Then this
+// engine's copy of the database is dropped, and the next start restores
+// it: `dagger call restore --from-store --time 2026-12-01T10:00:00Z stack up`.
+// The store keeps every archived write, also those after T.
+//
 // +cache="never"
 func (m *Commandcenter) Restore(
 	ctx context.Context,
 	// The dump, e.g. --dump db.dump.
+	// +optional
 	dump *dagger.File,
+	// Restore from the project's store (--store) instead of a dump.
+	// +optional
+	fromStore bool,
+	// With --from-store: the point in time to restore to, RFC 3339, e.g.
+	// 2026-12-01T10:00:00Z. Default: the latest archived WAL.
+	// +optional
+	time string,
 ) (*Commandcenter, error) {
+	switch {
+	case fromStore && dump != nil:
+		return nil, errors.New("restore takes --dump or --from-store, not both")
+	case fromStore:
+		if err := m.restoreFromStore(ctx, time); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case time != "":
+		return nil, errors.New("--time needs --from-store: a dump restores the moment it was taken")
+	case dump == nil:
+		return nil, errors.New("restore needs --dump FILE (made by `dagger call backup`), or --from-store with a store")
+	}
 	if err := m.checkDump(ctx, dump); err != nil {
 		return nil, err
 	}
@@ -130,7 +159,7 @@ func (m *Commandcenter) adoptEmptyCluster(ctx context.Context) error {
 		WithEnvVariable("PGDATA", stack.PGData).
 		WithEnvVariable("COMMANDCENTER_PROJECT", m.Project).
 		WithEnvVariable("COMMANDCENTER_PG_MAJOR", major).
-		WithEnvVariable("COMMANDCENTER_ADOPT_AT", time.Now().Format(time.RFC3339Nano)).
+		WithEnvVariable("COMMANDCENTER_ADOPT_AT", now()).
 		WithExec([]string{stack.Script("pg-adopt")}).
 		Sync(ctx)
 	if err != nil {
@@ -145,7 +174,7 @@ func (m *Commandcenter) restoreInto(ctx context.Context, pg *dagger.Service, dum
 	_, err := m.prober(stack.Postgres).
 		WithServiceBinding("postgres", pg).
 		WithMountedFile(dumpPath, dump, dagger.ContainerWithMountedFileOpts{Owner: stack.User(stack.Postgres)}).
-		WithEnvVariable("COMMANDCENTER_RESTORE_AT", time.Now().Format(time.RFC3339Nano)).
+		WithEnvVariable("COMMANDCENTER_RESTORE_AT", now()).
 		WithExec([]string{"sh", "-c", withPGPassword + restoreScript, "sh", dumpPath}).
 		Sync(ctx)
 	var execErr *dagger.ExecError
@@ -157,6 +186,9 @@ func (m *Commandcenter) restoreInto(ctx context.Context, pg *dagger.Service, dum
 	}
 	return nil
 }
+
+// now is the time, as a cache key that makes an exec run again.
+func now() string { return time.Now().Format(time.RFC3339Nano) }
 
 // withPGPassword exports PGPASSWORD from $PASSWORD_FILE inside the
 // client's shell: the password never enters the container's definition.

@@ -61,15 +61,19 @@ func convertSlice[I any, O any](in []I, f func(I) O) []O {
 
 func (r Commandcenter) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Project        string
-		Source         *dagger.Directory
-		DBPassword     *dagger.Secret
-		SecretKey      *dagger.Secret
-		RedisPassword  *dagger.Secret
-		BackendEnvFile *dagger.Secret
-		NpmToken       *dagger.Secret
-		PipIndexURL    *dagger.Secret
-		Settings       settings
+		Project          string
+		Source           *dagger.Directory
+		DBPassword       *dagger.Secret
+		SecretKey        *dagger.Secret
+		RedisPassword    *dagger.Secret
+		BackendEnvFile   *dagger.Secret
+		NpmToken         *dagger.Secret
+		PipIndexURL      *dagger.Secret
+		StoreCredentials *dagger.Secret
+		StoreCA          *dagger.Secret
+		StoreKey         *dagger.Secret
+		StoreService     *dagger.Service
+		Settings         settings
 	}
 	concrete.Project = r.Project
 	concrete.Source = r.Source
@@ -79,21 +83,29 @@ func (r Commandcenter) MarshalJSON() ([]byte, error) {
 	concrete.BackendEnvFile = r.BackendEnvFile
 	concrete.NpmToken = r.NpmToken
 	concrete.PipIndexURL = r.PipIndexURL
+	concrete.StoreCredentials = r.StoreCredentials
+	concrete.StoreCA = r.StoreCA
+	concrete.StoreKey = r.StoreKey
+	concrete.StoreService = r.StoreService
 	concrete.Settings = r.Settings
 	return json.Marshal(&concrete)
 }
 
 func (r *Commandcenter) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Project        string
-		Source         *dagger.Directory
-		DBPassword     *dagger.Secret
-		SecretKey      *dagger.Secret
-		RedisPassword  *dagger.Secret
-		BackendEnvFile *dagger.Secret
-		NpmToken       *dagger.Secret
-		PipIndexURL    *dagger.Secret
-		Settings       settings
+		Project          string
+		Source           *dagger.Directory
+		DBPassword       *dagger.Secret
+		SecretKey        *dagger.Secret
+		RedisPassword    *dagger.Secret
+		BackendEnvFile   *dagger.Secret
+		NpmToken         *dagger.Secret
+		PipIndexURL      *dagger.Secret
+		StoreCredentials *dagger.Secret
+		StoreCA          *dagger.Secret
+		StoreKey         *dagger.Secret
+		StoreService     *dagger.Service
+		Settings         settings
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -107,6 +119,10 @@ func (r *Commandcenter) UnmarshalJSON(bs []byte) error {
 	r.BackendEnvFile = concrete.BackendEnvFile
 	r.NpmToken = concrete.NpmToken
 	r.PipIndexURL = concrete.PipIndexURL
+	r.StoreCredentials = concrete.StoreCredentials
+	r.StoreCA = concrete.StoreCA
+	r.StoreKey = concrete.StoreKey
+	r.StoreService = concrete.StoreService
 	r.Settings = concrete.Settings
 	return nil
 }
@@ -355,7 +371,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg confirm", err))
 				}
 			}
-			return (*Commandcenter).Reset(&parent, ctx, yes, confirm)
+			var localOnly bool
+			if inputArgs["localOnly"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["localOnly"]), &localOnly)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg localOnly", err))
+				}
+			}
+			return (*Commandcenter).Reset(&parent, ctx, yes, confirm, localOnly)
 		case "Restart":
 			var parent Commandcenter
 			err = json.Unmarshal(parentJSON, &parent)
@@ -383,7 +406,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dump", err))
 				}
 			}
-			return (*Commandcenter).Restore(&parent, ctx, dump)
+			var fromStore bool
+			if inputArgs["fromStore"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["fromStore"]), &fromStore)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg fromStore", err))
+				}
+			}
+			var time string
+			if inputArgs["time"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["time"]), &time)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg time", err))
+				}
+			}
+			return (*Commandcenter).Restore(&parent, ctx, dump, fromStore, time)
 		case "Stack":
 			var parent Commandcenter
 			err = json.Unmarshal(parentJSON, &parent)
@@ -670,7 +707,77 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pipIndexUrl", err))
 				}
 			}
-			return New(source, backendPath, frontendPath, project, dbPassword, secretKey, redisPassword, postgresImage, redisImage, pythonImage, nodeImage, proxyImage, postgresPort, redisPort, backendPort, frontendPort, retryAttempts, retryBaseDelay, postgresMaxConnections, postgresSharedBuffers, redisMaxMemory, redisEvictionPolicy, backendWorkers, nodeMaxOldSpaceSize, backendCommand, frontendCommand, apiUrl, backendEnv, frontendEnv, backendEnvFile, backendHealthPath, frontendHealthPath, backendMigrate, frontendMode, npmToken, pipIndexUrl)
+			var store string
+			if inputArgs["store"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["store"]), &store)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg store", err))
+				}
+			}
+			var storeEndpoint string
+			if inputArgs["storeEndpoint"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["storeEndpoint"]), &storeEndpoint)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg storeEndpoint", err))
+				}
+			}
+			var storeRegion string
+			if inputArgs["storeRegion"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["storeRegion"]), &storeRegion)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg storeRegion", err))
+				}
+			}
+			var storeUriStyle string
+			if inputArgs["storeUriStyle"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["storeUriStyle"]), &storeUriStyle)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg storeUriStyle", err))
+				}
+			}
+			var storeCredentials *dagger.Secret
+			if inputArgs["storeCredentials"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["storeCredentials"]), &storeCredentials)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg storeCredentials", err))
+				}
+			}
+			var storeCa *dagger.Secret
+			if inputArgs["storeCa"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["storeCa"]), &storeCa)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg storeCa", err))
+				}
+			}
+			var storeEncryptionKey *dagger.Secret
+			if inputArgs["storeEncryptionKey"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["storeEncryptionKey"]), &storeEncryptionKey)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg storeEncryptionKey", err))
+				}
+			}
+			var storeService *dagger.Service
+			if inputArgs["storeService"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["storeService"]), &storeService)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg storeService", err))
+				}
+			}
+			var storeLeaseSeconds int
+			if inputArgs["storeLeaseSeconds"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["storeLeaseSeconds"]), &storeLeaseSeconds)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg storeLeaseSeconds", err))
+				}
+			}
+			var storeBackupInterval string
+			if inputArgs["storeBackupInterval"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["storeBackupInterval"]), &storeBackupInterval)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg storeBackupInterval", err))
+				}
+			}
+			return New(source, backendPath, frontendPath, project, dbPassword, secretKey, redisPassword, postgresImage, redisImage, pythonImage, nodeImage, proxyImage, postgresPort, redisPort, backendPort, frontendPort, retryAttempts, retryBaseDelay, postgresMaxConnections, postgresSharedBuffers, redisMaxMemory, redisEvictionPolicy, backendWorkers, nodeMaxOldSpaceSize, backendCommand, frontendCommand, apiUrl, backendEnv, frontendEnv, backendEnvFile, backendHealthPath, frontendHealthPath, backendMigrate, frontendMode, npmToken, pipIndexUrl, store, storeEndpoint, storeRegion, storeUriStyle, storeCredentials, storeCa, storeEncryptionKey, storeService, storeLeaseSeconds, storeBackupInterval)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,7 +32,8 @@ const probeTimeout = 60 * time.Second
 //
 // +cache="never"
 func (m *Commandcenter) Health(ctx context.Context) (string, error) {
-	return stack.HealthTable(m.statuses(ctx, stack.Services)), nil
+	services := m.statuses(ctx, stack.Services)
+	return stack.HealthTable(services, stack.ProtectionOf(m.Settings.Store, services[slices.Index(stack.Services, stack.Postgres)])), nil
 }
 
 // The state of each service of the project and of the stack proxy, wherever it runs, as JSON for programs such as the CommandCenter hub.
@@ -59,11 +61,12 @@ func (m *Commandcenter) Health(ctx context.Context) (string, error) {
 //
 // +cache="never"
 func (m *Commandcenter) Status(ctx context.Context) (string, error) {
+	services := m.statuses(ctx, stack.Logged)
 	return stack.Report{
 		Project:    m.Project,
 		CheckedAt:  time.Now().UTC().Format(time.RFC3339),
-		Protection: stack.EngineCacheOnly,
-		Services:   m.statuses(ctx, stack.Logged),
+		Protection: stack.ProtectionOf(m.Settings.Store, services[slices.Index(stack.Logged, stack.Postgres)]),
+		Services:   services,
 	}.JSON(), nil
 }
 

@@ -36,6 +36,11 @@ func (m *Commandcenter) Start(ctx context.Context) (*Commandcenter, error) {
 // then starts them level by level, with retry. It returns their containers,
 // and those of the services they bind, for binding more.
 func (m *Commandcenter) startServices(ctx context.Context, services []stack.Service) (map[stack.Service]*dagger.Container, error) {
+	if slices.Contains(services, stack.Postgres) {
+		if err := m.checkStore(ctx); err != nil {
+			return nil, err
+		}
+	}
 	containers, err := m.containers(ctx, services)
 	if err != nil {
 		return nil, err
@@ -55,19 +60,23 @@ func (m *Commandcenter) startServices(ctx context.Context, services []stack.Serv
 			return nil, err
 		}
 		if slices.Contains(level, stack.Postgres) {
-			announced.Go(func() { m.announceNewDatabase(ctx) })
+			announced.Go(func() { m.announceDatabase(ctx) })
 		}
 	}
 	return containers, nil
 }
 
-// announceNewDatabase says on stderr, which the CLI shows, when the running
+// announceDatabase says on stderr, which the CLI shows, when the running
 // postgres made its database itself, empty: a project's first start, or a
-// start after the engine lost the project's volumes. An empty database is
-// never handed over in silence.
-func (m *Commandcenter) announceNewDatabase(ctx context.Context) {
-	if st := m.status(ctx, stack.Postgres); st.NewDatabase {
-		fmt.Fprintln(os.Stderr, stack.NewDatabaseWarning(m.Project, st.Initialized))
+// start after the engine lost the project's volumes; and when it restored
+// it from the store. An empty database is never handed over in silence.
+func (m *Commandcenter) announceDatabase(ctx context.Context) {
+	st := m.status(ctx, stack.Postgres)
+	switch {
+	case st.NewDatabase:
+		fmt.Fprintln(os.Stderr, stack.NewDatabaseWarning(m.Project, st.Initialized, m.Settings.Store))
+	case st.Restored != nil && st.Restored.ThisInstance:
+		fmt.Fprintln(os.Stderr, st.Restored.Describe(m.Project, m.Settings.Store.URL))
 	}
 }
 

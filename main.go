@@ -21,6 +21,8 @@
 package main
 
 import (
+	"errors"
+
 	"dagger/commandcenter/internal/dagger"
 	"dagger/commandcenter/internal/stack"
 )
@@ -44,6 +46,14 @@ type Commandcenter struct {
 	NpmToken *dagger.Secret
 	// +private
 	PipIndexURL *dagger.Secret
+	// +private
+	StoreCredentials *dagger.Secret
+	// +private
+	StoreCA *dagger.Secret
+	// +private
+	StoreKey *dagger.Secret
+	// +private
+	StoreService *dagger.Service
 	// Every other argument of New, in the form the pure logic validates and
 	// renders: an option is a parameter of New and a field of stack.Config,
 	// set once in New.
@@ -193,11 +203,63 @@ func New(
 	// PIP_INDEX_URL for the backend's install only.
 	// +optional
 	pipIndexUrl *dagger.Secret,
+	// A durable store for the project's data outside the engine, an S3
+	// bucket and prefix: s3://BUCKET/PREFIX (AWS S3, Cloudflare R2, Google
+	// Cloud Storage's S3 API, MinIO, versitygw, Garage, ...). pgBackRest
+	// archives PostgreSQL's WAL there (at least every 60 s) with a base
+	// backup at the first start and then every --store-backup-interval; a
+	// start whose data volume is empty restores from it by itself. The
+	// project's data is under PREFIX/<project>.
+	// +optional
+	store string,
+	// The store's S3 endpoint, HOST[:PORT] or https://HOST[:PORT], e.g.
+	// minio.internal:9000 or <account>.r2.cloudflarestorage.com. Default:
+	// AWS S3 in --store-region. Only TLS: for a private certificate
+	// authority, give --store-ca.
+	// +optional
+	storeEndpoint string,
+	// The store's region, which signs the requests (auto for Cloudflare R2).
+	// +default="us-east-1"
+	storeRegion string,
+	// path (https://HOST/BUCKET/KEY) or host (https://BUCKET.HOST/KEY).
+	// Default: host for AWS, path for any other endpoint.
+	// +optional
+	storeUriStyle string,
+	// The store's keys, as a dotenv file, e.g. file:./store.env with the
+	// lines AWS_ACCESS_KEY_ID=... and AWS_SECRET_ACCESS_KEY=... (and
+	// AWS_SESSION_TOKEN=... if needed). They reach pgBackRest and curl only
+	// in their own process, never the container's definition.
+	// +optional
+	storeCredentials *dagger.Secret,
+	// The certificate authority of a store with a private certificate, as
+	// PEM, e.g. file:./ca.pem. Verification is never turned off.
+	// +optional
+	storeCa *dagger.Secret,
+	// Encrypts everything in the store (pgBackRest's aes-256-cbc), e.g.
+	// env:CC_STORE_KEY. Needed when the database password or the SECRET_KEY
+	// is generated: the backups then carry them, so that they come back
+	// with the data. Keep it safe: without it the store's copy cannot be
+	// read, and it cannot be changed for an existing store.
+	// +optional
+	storeEncryptionKey *dagger.Secret,
+	// An S3 service running in Dagger (e.g. MinIO or versitygw, for tests),
+	// bound under the --store-endpoint host name.
+	// +optional
+	storeService *dagger.Service,
+	// How long the project's lease in the store lasts without renewal; it is
+	// renewed every third of it. A start on another engine waits this long
+	// (plus 5 s) for the lease of an engine that died to lapse (15-120).
+	// +default=60
+	storeLeaseSeconds int,
+	// Time between two full base backups, a Go duration (at least 1m).
+	// +default="24h"
+	storeBackupInterval string,
 ) (*Commandcenter, error) {
 	m := &Commandcenter{
 		Project: project, Source: source,
 		DBPassword: dbPassword, SecretKey: secretKey, RedisPassword: redisPassword,
 		BackendEnvFile: backendEnvFile, NpmToken: npmToken, PipIndexURL: pipIndexUrl,
+		StoreCredentials: storeCredentials, StoreCA: storeCa, StoreKey: storeEncryptionKey, StoreService: storeService,
 		Settings: settings{stack.Config{
 			Project:      project,
 			BackendPath:  backendPath,
@@ -226,12 +288,14 @@ func New(
 			FrontendHealthPath: frontendHealthPath,
 			BackendMigrate:     backendMigrate,
 			FrontendMode:       frontendMode,
+			Store: stack.Store{
+				URL: store, Endpoint: storeEndpoint, Region: storeRegion, URIStyle: storeUriStyle,
+				LeaseSeconds: storeLeaseSeconds, BackupInterval: storeBackupInterval,
+			},
 		}},
 	}
-	if err := m.config().Validate(); err != nil {
-		return nil, err
-	}
-	return m, nil
+	m.Settings.StoreGiven = m.storeGiven()
+	return m, errors.Join(m.config().Validate(), m.Settings.Store.Validate(m.Settings.StoreGiven, m.given()))
 }
 
 // config is the module's settings, for the pure logic.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +20,12 @@ import (
 // first. The build caches are kept. Chain a start to begin again:
 // `dagger call reset --yes stack up`.
 //
+// With a store, a reset deletes the store's copy of the project too, and
+// says so: start over means start over. --local-only is the drill: it
+// drops only this engine's copy, as a lost engine would, and keeps the
+// store's, so that the next start restores from it:
+// `dagger call reset --local-only --yes stack up`.
+//
 // +cache="never"
 func (m *Commandcenter) Reset(
 	ctx context.Context,
@@ -28,9 +35,15 @@ func (m *Commandcenter) Reset(
 	// Confirm by repeating the project's name instead of --yes.
 	// +optional
 	confirm string,
+	// Keep the store's copy: drop only this engine's (needs --store).
+	// +optional
+	localOnly bool,
 ) (*Commandcenter, error) {
 	if err := stack.ConfirmReset(m.Project, yes, confirm); err != nil {
 		return nil, err
+	}
+	if localOnly && !m.Settings.Store.Enabled() {
+		return nil, errors.New("--local-only keeps the store's copy, and this project has no store (--store): without one, this engine's copy is the only one; nothing was deleted")
 	}
 	major, err := m.postgresMajor(ctx)
 	if err != nil {
@@ -40,12 +53,18 @@ func (m *Commandcenter) Reset(
 	if err != nil {
 		return nil, err
 	}
+	if m.Settings.Store.Enabled() && !localOnly {
+		if err := m.dropStore(ctx); err != nil {
+			return nil, fmt.Errorf("reset project %q: the store's copy was not deleted, nor was anything else: %w", m.Project, err)
+		}
+	}
 	err = inParallel(stack.Logged, func(s stack.Service) error {
 		return m.resetService(ctx, s, m.resetVolumes(s, major, cluster))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reset project %q: %w", m.Project, err)
 	}
+	fmt.Fprintln(os.Stderr, stack.ResetReport(m.Project, m.Settings.Store, localOnly))
 	return m, nil
 }
 

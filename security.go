@@ -63,6 +63,7 @@ func (m *Commandcenter) given() stack.Given {
 		RedisPassword:  m.RedisPassword != nil,
 		SecretKey:      m.SecretKey != nil,
 		BackendEnvFile: m.BackendEnvFile != nil,
+		Store:          m.Settings.Store.Enabled(),
 	}
 }
 

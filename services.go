@@ -211,8 +211,11 @@ func (m *Commandcenter) postgresContainer(ctx context.Context) (*dagger.Containe
 	}
 	cfg := m.config()
 	cfg.PostgresMajor = major
-	c := m.base(m.Settings.Images.Postgres).
-		With(withScripts("postgres", "secret")).
+	c := m.base(m.Settings.Images.Postgres)
+	if cfg.Store.Enabled() {
+		c = c.With(withPgBackRest).With(m.withStore)
+	}
+	c = c.With(withScripts("postgres", "secret")).
 		With(m.withPGData(major)).
 		With(m.withDBPassword(stack.User(stack.Postgres), stack.User(stack.Postgres)))
 	return m.runtime(c, stack.Postgres, cfg), nil

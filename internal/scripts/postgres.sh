@@ -15,6 +15,9 @@
 #     stop the server from starting;
 #   - runs the server. The password never enters this script's environment,
 #     so the server does not inherit it.
+# With a durable store (COMMANDCENTER_STORE), commandcenter-pg-store takes
+# the project's lease and restores an empty data directory from the store
+# first, and runs the server with WAL archiving.
 set -eu
 . commandcenter-lock
 major=$COMMANDCENTER_PG_MAJOR
@@ -24,6 +27,9 @@ initializing=$COMMANDCENTER_LOG_DIR/postgres.initializing
 if [ "$(cat "$initializing" 2>/dev/null)" = "$major" ]; then
 	echo "[commandcenter] the last initdb of this PostgreSQL $major cluster was interrupted: starting it again" >&2
 	find "$PGDATA" -mindepth 1 -delete
+fi
+if [ -n "${COMMANDCENTER_STORE:-}" ]; then
+	commandcenter-pg-store prepare
 fi
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
 	cluster=$(cat "$marker" 2>/dev/null) || cluster=
@@ -54,4 +60,10 @@ EOF
 fi
 echo "$major" >"$marker"
 rm -f "$PGDATA/postmaster.pid"
+if [ -n "${COMMANDCENTER_STORE:-}" ]; then
+	if [ -n "${COMMANDCENTER_GENERATE_SECRET_KEY:-}" ]; then
+		commandcenter-secret "$SECRET_KEY_FILE" 0444
+	fi
+	exec commandcenter-pg-store serve "$@"
+fi
 exec postgres "$@"

@@ -12,7 +12,9 @@
 # session, gets the service's own graceful stop signal
 # ($COMMANDCENTER_STOP_SIGNAL: INT, a fast shutdown with a checkpoint, for
 # PostgreSQL), then SIGKILL after
-# $COMMANDCENTER_STOP_GRACE seconds. A restart request runs COMMAND again in
+# $COMMANDCENTER_STOP_GRACE seconds. $COMMANDCENTER_BEFORE_STOP, when set, runs
+# first, for at most $COMMANDCENTER_BEFORE_STOP_TIMEOUT seconds (default 20):
+# postgres with a store archives its last WAL then. A restart request runs COMMAND again in
 # this container, at the same address. A request names the instance it is
 # for, so one left behind never reaches a later instance.
 #
@@ -71,6 +73,11 @@ killer=
 stop_child() {
 	[ -n "$child" ] || return 0
 	cc_record "$name" "$instance" "$1" "$restarts"
+	if [ -n "${COMMANDCENTER_BEFORE_STOP:-}" ] && [ -z "$killer" ]; then
+		# shellcheck disable=SC2086 # a command and its arguments
+		timeout "${COMMANDCENTER_BEFORE_STOP_TIMEOUT:-20}" $COMMANDCENTER_BEFORE_STOP >&3 2>&4 ||
+			say "could not finish \"$COMMANDCENTER_BEFORE_STOP\" before the stop (status $?)"
+	fi
 	signal_child "$stop_signal"
 	if [ -z "$killer" ]; then
 		(

@@ -3,7 +3,9 @@
 # Prints, as KEY=VALUE lines, what the project's service NAME is doing,
 # whichever engine session runs it: running (whether an instance holds its
 # lock), its record as record_* (see commandcenter-lock), its last failed
-# exit as exit_*, postgres's last initdb as initdb_*, and, while it runs,
+# exit as exit_*, postgres's last initdb as initdb_*, and with a store its
+# last restore, archived WAL, base backup and lease (restored_*, archive_*,
+# backup_*, lease_*), and, while it runs,
 # the verdict of PROBE COMMAND, run by commandcenter-probe (HOST set to its
 # address): healthy (true or false) and message (the probe's first line).
 # It only reads, and exits 0 whatever it finds.
@@ -18,7 +20,9 @@ fi
 echo "running=$running"
 if [ -e "$cc_dir/$name.run" ]; then sed 's/^/record_/' "$cc_dir/$name.run"; fi
 if [ -e "$cc_dir/$name.exit" ]; then sed 's/^/exit_/' "$cc_dir/$name.exit"; fi
-if [ -e "$cc_dir/$name.initdb" ]; then sed 's/^/initdb_/' "$cc_dir/$name.initdb"; fi
+for record in initdb restored archive backup lease; do
+	if [ -e "$cc_dir/$name.$record" ]; then sed "s/^/${record}_/" "$cc_dir/$name.$record"; fi
+done
 [ "$running" = true ] || exit 0
 if out=$(commandcenter-probe "$name" "$@" 2>&1); then
 	echo "healthy=true"

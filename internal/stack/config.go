@@ -41,6 +41,10 @@ type Config struct {
 	// PostgresMajor is the major version of Images.Postgres, which the module
 	// reads from the image (see PostgresMajor); it names the data volume.
 	PostgresMajor string
+	// Store is the project's durable store, if any, and StoreGiven which of
+	// its secrets were given.
+	Store      Store
+	StoreGiven StoreGiven
 }
 
 // Images are the image references of the services.

@@ -26,7 +26,7 @@ const (
 // (126, 127).
 func Permanent(exitCode int) bool {
 	switch exitCode {
-	case ExitAlreadyRunning, ExitMajorMismatch, ExitConfig, 126, 127:
+	case ExitAlreadyRunning, ExitMajorMismatch, ExitConfig, ExitStoreRefused, 126, 127:
 		return true
 	}
 	return false
@@ -77,12 +77,33 @@ func (c Config) StopSignal(s Service) string {
 	return "TERM"
 }
 
-// StopTimeout bounds a stop requested from another session: the grace,
-// then the kill and the release of the lock.
-const StopTimeout = StopGrace + 20*time.Second
+// StopTimeout bounds a stop requested from another session: postgres's
+// last WAL archived (with a store), the grace, then the kill and the
+// release of the lock.
+const StopTimeout = StoreFlushTimeout + StoreStopGrace + 20*time.Second
+
+// StopGrace is how long service s has to exit after its stop signal:
+// postgres with a store archives its last WAL first.
+func (c Config) StopGrace(s Service) time.Duration {
+	if s == Postgres && c.Store.Enabled() {
+		return StoreStopGrace
+	}
+	return StopGrace
+}
 
 // RestartTimeout bounds a restart in place of service s: its stop, then a
 // start within its start period.
 func RestartTimeout(s Service) time.Duration {
 	return StopTimeout + StartPeriod(s)
+}
+
+// ResetReport says what a reset of project deleted.
+func ResetReport(project string, store Store, localOnly bool) string {
+	switch {
+	case !store.Enabled():
+		return fmt.Sprintf("project %q: this engine's copy of its data is deleted (there was no store); the next start begins with a new, empty database", project)
+	case localOnly:
+		return fmt.Sprintf("project %q: this engine's copy of its data is dropped; the store %s keeps its copy, from which the next start restores", project, store.URL)
+	}
+	return fmt.Sprintf("project %q: its data is deleted, in this engine and in the store %s; the next start begins with a new, empty database", project, store.URL)
 }

@@ -9,7 +9,7 @@ import (
 // HealthTable renders statuses as an aligned table, one line per service:
 // SERVICE, STATUS (healthy or unhealthy), LATENCY (ms) and MESSAGE, then
 // a line that says where the data is kept.
-func HealthTable(statuses []ServiceStatus) string {
+func HealthTable(statuses []ServiceStatus, p Protection) string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "SERVICE\tSTATUS\tLATENCY\tMESSAGE")
@@ -21,7 +21,16 @@ func HealthTable(statuses []ServiceStatus) string {
 		fmt.Fprintf(w, "%s\t%s\t%dms\t%s\n", st.Service, status, st.LatencyMS, st.Message)
 	}
 	w.Flush()
-	return b.String() + "\nprotection: " + EngineCacheOnly.Warning + "\n"
+	return b.String() + "\nprotection: " + p.Summary() + "\n"
+}
+
+// Summary is the protection in one line, for people.
+func (p Protection) Summary() string {
+	if !p.Durable {
+		return p.Warning
+	}
+	return fmt.Sprintf("durable, in the store %s: WAL archived up to %s at %s; last base backup %s at %s; lease %s. Redis is %s",
+		p.Store, p.LastArchivedWAL, p.LastArchivedAt, p.LastBackup, p.LastBackupAt, p.Lease, RedisNotInStore)
 }
 
 // LastLines returns the last n non-empty-trailing lines of s.

@@ -11,7 +11,7 @@ func TestHealthTable(t *testing.T) {
 	got := HealthTable([]ServiceStatus{
 		{Service: Postgres, Healthy: true, LatencyMS: 84, Message: "SELECT 1 answered"},
 		{Service: Redis, LatencyMS: 1203, Message: "Could not connect to Redis"},
-	})
+	}, EngineCacheOnly)
 	want := `SERVICE   STATUS     LATENCY  MESSAGE
 postgres  healthy    84ms     SELECT 1 answered
 redis     unhealthy  1203ms   Could not connect to Redis

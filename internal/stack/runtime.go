@@ -48,6 +48,10 @@ type SecretFiles struct {
 	GenerateRedisPassword bool
 	SecretKey             string
 	GenerateSecretKey     bool
+	// PostgresGeneratesSecretKey: with a store, postgres generates the
+	// SECRET_KEY on the database password's volume, so that both come back
+	// with a restore.
+	PostgresGeneratesSecretKey bool
 	// BackendEnvFile is empty when no dotenv file was given.
 	BackendEnvFile string
 }
@@ -155,13 +159,20 @@ func (c Config) Env(s Service, secrets SecretFiles) []EnvVar {
 func (c Config) moduleEnv(s Service, secrets SecretFiles) []EnvVar {
 	env := []EnvVar{{"COMMANDCENTER_PROJECT", c.Project}, {"COMMANDCENTER_LOG_DIR", LogDir},
 		{"COMMANDCENTER_STOP_SIGNAL", c.StopSignal(s)},
-		{"COMMANDCENTER_STOP_GRACE", strconv.Itoa(int(StopGrace.Seconds()))}}
+		{"COMMANDCENTER_STOP_GRACE", strconv.Itoa(int(c.StopGrace(s).Seconds()))}}
 	switch s {
 	case Postgres:
 		env = append(env, EnvVar{"PGDATA", PGData}, EnvVar{"POSTGRES_USER", DBUser},
 			EnvVar{"POSTGRES_DB", DBName}, EnvVar{"POSTGRES_PASSWORD_FILE", secrets.DBPassword},
 			EnvVar{"COMMANDCENTER_PG_MAJOR", c.PostgresMajor}, EnvVar{"COMMANDCENTER_PG_IMAGE", c.Images.Postgres})
 		env = appendIf(env, secrets.GenerateDBPassword, "COMMANDCENTER_GENERATE_DB_PASSWORD")
+		if secrets.PostgresGeneratesSecretKey {
+			env = append(env, EnvVar{"COMMANDCENTER_GENERATE_SECRET_KEY", "1"}, EnvVar{"SECRET_KEY_FILE", secrets.SecretKey})
+		}
+		if t, err := c.Store.Target(); c.Store.Enabled() && err == nil {
+			env = append(env, c.StoreEnv(t, c.StoreGiven)...)
+			env = append(env, EnvVar{"COMMANDCENTER_BEFORE_STOP", Script("pg-store") + " flush"})
+		}
 	case Redis:
 		env = append(env, EnvVar{"REDIS_PASSWORD_FILE", secrets.RedisPassword})
 		env = appendIf(env, secrets.GenerateRedisPassword, "COMMANDCENTER_GENERATE_REDIS_PASSWORD")

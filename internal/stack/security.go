@@ -39,6 +39,9 @@ type Given struct {
 	DBPassword, RedisPassword, SecretKey bool
 	// BackendEnvFile: the app's dotenv file for the backend.
 	BackendEnvFile bool
+	// Store: the project has a durable store, whose backups carry the
+	// generated database password and SECRET_KEY.
+	Store bool
 }
 
 // SecretFiles says where each secret is read from: the mounted file of a
@@ -60,6 +63,10 @@ func (g Given) SecretFiles() SecretFiles {
 	}
 	if g.SecretKey {
 		f.SecretKey = SecretPath("secret-key")
+	} else if g.Store {
+		// postgres generates it beside the database password, and keeps a
+		// copy of both in PGDATA, which the store's backups carry.
+		f.SecretKey, f.GenerateSecretKey, f.PostgresGeneratesSecretKey = GeneratedDBDir+"/secret-key", false, true
 	}
 	if g.BackendEnvFile {
 		f.BackendEnvFile = SecretPath("backend.env")

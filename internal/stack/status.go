@@ -50,16 +50,104 @@ type ServiceStatus struct {
 	// NewDatabase: the running postgres instance made its database itself,
 	// empty: a first start, or a start after the engine lost the project's data.
 	NewDatabase bool `json:"new_database,omitempty"`
+	// Restored is postgres's last restore from the store on this engine.
+	Restored *Restored `json:"restored,omitempty"`
+	// Records is what postgres's scripts noted of the store, for
+	// ProtectionOf; Protection reports it.
+	Records map[string]string `json:"-"`
+}
+
+// Restored is a restore from the store.
+type Restored struct {
+	// At is when it ran; Backup and BackupAt name the base backup it
+	// started from; Target is "latest" or the point in time asked for;
+	// Until is the time of the last transaction replayed.
+	At       string `json:"at"`
+	Backup   string `json:"backup"`
+	BackupAt string `json:"backup_at"`
+	Target   string `json:"target"`
+	Until    string `json:"until,omitempty"`
+	TookMS   int64  `json:"took_ms"`
+	// ThisInstance: the running instance made it, at its start.
+	ThisInstance bool `json:"this_instance"`
+}
+
+// Describe says what a start restored, for people.
+func (r Restored) Describe(project, store string) string {
+	last := ""
+	if r.Until != "" && r.Until != "none" {
+		last = "; its last transaction is of " + r.Until
+	}
+	return fmt.Sprintf("project %q: PostgreSQL was restored from the store %s: base backup %s (taken %s), then the archived WAL to %s%s. The generated credentials came back with it.",
+		project, store, r.Backup, r.BackupAt, r.Target, last)
 }
 
 // Protection says where the project's data is kept, and what deletes it.
 type Protection struct {
 	// Store is where a durable copy is kept: "none" without one.
 	Store string `json:"store"`
-	// Durable: the data outlives the loss of the engine's cache.
+	// Durable: the data outlives the loss of the engine's cache: the store
+	// has a base backup of it and its WAL is being archived.
 	Durable bool `json:"durable"`
-	// Warning says what can delete the data, for people.
-	Warning string `json:"warning"`
+	// Warning says what can delete the data, for people; empty when
+	// everything is in the store.
+	Warning string `json:"warning,omitempty"`
+	// With a store: the last WAL segment archived and when; while
+	// archiving fails, since when, how many attempts, and the last error.
+	LastArchivedWAL     string `json:"last_archived_wal,omitempty"`
+	LastArchivedAt      string `json:"last_archived_at,omitempty"`
+	ArchiveFailingSince string `json:"archive_failing_since,omitempty"`
+	ArchiveFailures     int    `json:"archive_failures,omitempty"`
+	ArchiveError        string `json:"archive_error,omitempty"`
+	// The last base backup in the store, and the last failed one.
+	LastBackup    string `json:"last_backup,omitempty"`
+	LastBackupAt  string `json:"last_backup_at,omitempty"`
+	BackupError   string `json:"backup_error,omitempty"`
+	BackupErrorAt string `json:"backup_error_at,omitempty"`
+	// Lease is this engine's hold on the store: held, released or lost.
+	Lease      string `json:"lease,omitempty"`
+	LeaseError string `json:"lease_error,omitempty"`
+	// Redis says what becomes of Redis's data.
+	Redis string `json:"redis,omitempty"`
+}
+
+// RedisNotInStore is what a store keeps of Redis: nothing (docs/ARCHITECTURE.md).
+const RedisNotInStore = "not in the store: its append-only file on the engine keeps every write across stops and kills; " +
+	"after the loss of the engine's cache, Redis starts empty (queued Celery tasks, results and cache entries are gone)"
+
+// ProtectionOf is the protection of a project with store, from postgres's status.
+func ProtectionOf(store Store, pg ServiceStatus) Protection {
+	if !store.Enabled() {
+		return EngineCacheOnly
+	}
+	f := pg.Records
+	p := Protection{
+		Store: store.URL, LastArchivedWAL: f["archive_wal"], LastArchivedAt: f["archive_at"],
+		ArchiveFailingSince: f["archive_failing_since"], ArchiveError: f["archive_error"],
+		LastBackup: f["backup_label"], LastBackupAt: f["backup_at"],
+		BackupError: f["backup_error"], BackupErrorAt: f["backup_failed_at"],
+		Lease: f["lease_state"], LeaseError: f["lease_error"], Redis: RedisNotInStore,
+	}
+	p.ArchiveFailures, _ = strconv.Atoi(f["archive_failures"])
+	switch {
+	case p.Lease == "lost":
+		p.Warning = "this engine lost the store's lease to another copy, and stopped writing: " + p.LeaseError
+	case p.ArchiveFailingSince != "":
+		p.Warning = fmt.Sprintf("archiving to the store fails since %s (%d attempts; %s): writes since %s are only in this engine until the store is back, and archiving then catches up",
+			p.ArchiveFailingSince, p.ArchiveFailures, p.ArchiveError, orUnknown(p.LastArchivedAt))
+	case p.LastBackup == "":
+		p.Warning = "the store has no base backup of this database yet: until the first one is made, it cannot be restored from the store"
+	default:
+		p.Durable = true
+	}
+	return p
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "the start"
+	}
+	return s
 }
 
 // EngineCacheOnly is the protection of a project without a durable store:
@@ -74,7 +162,11 @@ var EngineCacheOnly = Protection{
 
 // NewDatabaseWarning is what a start says when postgres made a new, empty
 // database for project at the given time.
-func NewDatabaseWarning(project, at string) string {
+func NewDatabaseWarning(project, at string, store Store) string {
+	if store.Enabled() {
+		return fmt.Sprintf("project %q: PostgreSQL started with a new, empty database (initdb at %s): the store %s held no copy of this project. "+
+			"It is archived there from now on.", project, at, store.URL)
+	}
 	return fmt.Sprintf("project %q: PostgreSQL started with a new, empty database (initdb at %s). If this project had "+
 		"data on this engine before, the engine has lost it: restore a backup with "+
 		"`dagger call --project %s restore --dump FILE`. There is %s", project, at, project, EngineCacheOnly.Warning)
@@ -119,6 +211,15 @@ func ParseStatus(s Service, out string, latency time.Duration) ServiceStatus {
 		st.State, st.Since = StateRunning, f["record_since"]
 	}
 	st.NewDatabase = st.Instance != "" && f["initdb_instance"] == st.Instance
+	if f["restored_at"] != "" {
+		st.Restored = &Restored{At: f["restored_at"], Backup: f["restored_backup"], BackupAt: f["restored_backup_at"],
+			Target: f["restored_target"], Until: f["restored_until"],
+			ThisInstance: st.Instance != "" && f["restored_instance"] == st.Instance}
+		st.Restored.TookMS, _ = strconv.ParseInt(f["restored_took_ms"], 10, 64)
+	}
+	if f["archive_at"] != "" || f["backup_at"] != "" || f["lease_state"] != "" || f["archive_failing_since"] != "" {
+		st.Records = f
+	}
 	if st.Message == "" {
 		st.Message = describeState(st)
 	}

@@ -1,0 +1,316 @@
+#!/bin/sh
+# commandcenter-pg-store COMMAND [ARG...]
+# PostgreSQL with a durable store (--store), in the postgres container, as
+# the postgres user. pgBackRest (through commandcenter-pgbackrest) does the
+# archiving, the backups and the restores; this script decides when.
+#
+#   check           the store answers, the bucket exists and the keys work;
+#                   exits 2 with what to fix otherwise
+#   prepare         under the postgres lock, before the server starts: takes
+#                   the project's lease, refuses a copy older than the
+#                   store's, and restores an empty data directory from the
+#                   store when it holds the project
+#   serve ARG...    runs the server (postgres ARG...) with WAL archiving,
+#                   and beside it the agent: the stanza, the base backups and
+#                   the lease's renewal; releases the lease after a clean stop
+#   flush           archives the current WAL before a stop (run by
+#                   commandcenter-run before it signals the server)
+#   range           the store's backups and archive, as pgBackRest's JSON
+#   restore-to T    empties the data directory and notes the point in time
+#                   T, which the next start restores (restore --from-store)
+#   drop            deletes the project's copy in the store (reset)
+#
+# Exit 79: the lease or the store's copy forbids this start; 2: the store
+# cannot be used as configured.
+set -eu
+. commandcenter-lock
+. commandcenter-store
+cc_store_keys
+project=$COMMANDCENTER_PROJECT
+ttl=$COMMANDCENTER_STORE_LEASE_SECONDS
+GENERATED_DIR=$COMMANDCENTER_GENERATED_DIR
+socket=/var/run/postgresql
+say() { echo "[commandcenter] $*" >&2; }
+pgb() { commandcenter-pgbackrest "$@"; }
+sql() { psql -h "$socket" -U "$POSTGRES_USER" -d "$POSTGRES_DB" -XqtAc "$1"; }
+
+local_data() { [ -s "$PGDATA/PG_VERSION" ]; }
+
+check() {
+	status=$(cc_s3 GET "?list-type=2&max-keys=1")
+	[ "$status" = 200 ] || { cc_s3_error "$status" >&2; exit 2; }
+	if cc_lease_get; then :; else
+		[ $? -eq 1 ] || { echo "$cc_error" >&2; exit 2; }
+	fi
+}
+
+# claim: takes the lease for this copy. A lease held by another copy is
+# waited for: renewed meanwhile, its holder is alive and the start is
+# refused; unchanged for the lease's lifetime, it has lapsed and is taken
+# over. Taking a lease that another copy held last, while this engine has a
+# copy of its own, is refused: that copy is older than the store's.
+claim() {
+	waited=
+	while :; do
+		if cc_lease_get; then rc=0; else rc=$?; fi
+		[ "$rc" -ne 2 ] || { echo "$cc_error" >&2; exit 2; }
+		holder=$(cc_field "$cc_tmp/lease" copy)
+		state=$(cc_field "$cc_tmp/lease" state)
+		if [ "$rc" -eq 0 ] && [ "$holder" != "$copy" ] && [ "$state" = held ]; then
+			if [ -z "$waited" ]; then
+				waited=$cc_etag began=$(cc_uptime_ms)
+				say "the store's lease of project \"$project\" is held by copy $holder (host $(cc_field "$cc_tmp/lease" host), at $(cc_field "$cc_tmp/lease" at)): waiting up to $((ttl + 5)) s to see whether it is renewed"
+			elif [ "$cc_etag" != "$waited" ]; then
+				cat >&2 <<EOF
+project "$project" runs on another engine: the lease in the store $COMMANDCENTER_STORE is held by copy $holder (host $(cc_field "$cc_tmp/lease" host)), which renewed it at $(cc_field "$cc_tmp/lease" at) while this start waited. Two engines must never write one project's store. Stop it there first (dagger call --project $project stop, against that engine), then start it here: it restores from the store. Nothing was changed.
+EOF
+				exit 79
+			elif [ $(($(cc_uptime_ms) - began)) -ge $(((ttl + 5) * 1000)) ]; then
+				say "the lease of copy $holder was not renewed for $((ttl + 5)) s: its engine is gone; taking it over"
+				state=lapsed
+			fi
+			if [ "$state" = held ]; then
+				sleep 2
+				continue
+			fi
+		fi
+		if [ -z "${dropping:-}" ] && local_data && [ -n "$holder" ] && [ "$holder" != "$copy" ]; then
+			cat >&2 <<EOF
+project "$project": this engine's copy of the database is older than the store's. The store $COMMANDCENTER_STORE was last written by copy $holder (host $(cc_field "$cc_tmp/lease" host), $(cc_field "$cc_tmp/lease" state) at $(cc_field "$cc_tmp/lease" at)), on another engine or after this copy was made. To start from the store's copy, drop this engine's copy and start again (the store keeps everything):
+  dagger call --project $project reset --local-only --yes
+Nothing was changed.
+EOF
+			exit 79
+		fi
+		if cc_lease_put "$copy" held; then rc=0; else rc=$?; fi
+		[ "$rc" -ne 2 ] || { echo "$cc_error" >&2; exit 2; }
+		if [ "$rc" -eq 0 ]; then
+			cc_lease_record held
+			return 0
+		fi
+	done
+}
+
+# stanza_status: the code of the stanza's status in `pgbackrest info`: 0 it
+# has backups, 1 it does not exist, 2 it has no backup; anything else exits 2.
+stanza_status() {
+	pgb info --output=json >"$cc_tmp/info" 2>"$cc_tmp/info.err" || { cat "$cc_tmp/info.err" >&2; exit 2; }
+	code=$(sed 's/.*"status":{"code":\([0-9]*\).*/\1/' "$cc_tmp/info")
+	case $code in
+	0 | 1 | 2) echo "$code" ;;
+	*) echo "the store: pgbackrest info: $(sed 's/.*"status":{"code":[0-9]*[^}]*"message":"\([^"]*\)".*/\1/' "$cc_tmp/info")" >&2; exit 2 ;;
+	esac
+}
+
+# restore [TARGET]: the latest backup and all the archived WAL after it, or
+# up to the point in time TARGET, into the empty data directory.
+restore() {
+	echo "${1:-latest}" >"$cc_dir/postgres.restoring"
+	label=$(grep -o '"label":"[^"]*"' "$cc_tmp/info" | tail -n 1 | cut -d'"' -f4)
+	stop=$(grep -o '"stop":[0-9]*' "$cc_tmp/info" | tail -n 1 | cut -d: -f2)
+	began=$(cc_uptime_ms)
+	if [ -n "${1:-}" ]; then
+		pgb restore --type=time "--target=$1" --target-action=promote
+	else
+		pgb restore
+	fi
+	for name in db-password secret-key; do
+		if [ -s "$PGDATA/commandcenter/$name" ] && [ -d "$GENERATED_DIR" ]; then
+			cp "$PGDATA/commandcenter/$name" "$GENERATED_DIR/$name.tmp"
+			chmod 0444 "$GENERATED_DIR/$name.tmp"
+			mv -f "$GENERATED_DIR/$name.tmp" "$GENERATED_DIR/$name"
+		fi
+	done
+	backup_at=$(date -u -d "@$stop" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo "$stop")
+	cc_write "$cc_dir/postgres.restored" "at=$(cc_now)" "instance=${COMMANDCENTER_INSTANCE:-}" \
+		"backup=$label" "backup_at=$backup_at" "target=${1:-latest}" "until=" "took_ms=$(($(cc_uptime_ms) - began))"
+	rm -f "$cc_dir/postgres.restoring" "$cc_dir/postgres.restore-target"
+	upto="to its end"
+	[ -z "${1:-}" ] || upto="up to $1"
+	say "project \"$project\" restored from the store $COMMANDCENTER_STORE in $(($(cc_uptime_ms) - began)) ms: base backup $label (taken $backup_at), then the archived WAL $upto; PostgreSQL replays it now"
+}
+
+prepare() {
+	copy=$(cat "$cc_dir/postgres.copy" 2>/dev/null) || copy=
+	[ -n "$copy" ] || copy=$(cc_random_id)
+	if [ -e "$cc_dir/postgres.restoring" ]; then
+		say "the last restore from the store was interrupted: starting it again"
+		find "$PGDATA" -mindepth 1 -delete
+	fi
+	target=$(cat "$cc_dir/postgres.restore-target" 2>/dev/null) || target=
+	claim
+	echo "$copy" >"$cc_dir/postgres.copy"
+	code=$(stanza_status)
+	if local_data; then
+		return 0
+	fi
+	case $code in
+	0) restore "$target" ;;
+	2)
+		say "the store holds archived WAL of project \"$project\" but no base backup, from which nothing can be restored: deleting that stanza, and starting a new database"
+		pgb stop
+		pgb stanza-delete --force
+		pgb start ;;
+	esac
+}
+
+# keep_secrets: copies of the generated database password and SECRET_KEY in
+# PGDATA, which every base backup carries (encrypted), so that a restore
+# brings them back with the data.
+keep_secrets() {
+	mkdir -p "$PGDATA/commandcenter"
+	for name in db-password secret-key; do
+		if [ -s "$GENERATED_DIR/$name" ] && ! cmp -s "$GENERATED_DIR/$name" "$PGDATA/commandcenter/$name"; then
+			(umask 077 && cp "$GENERATED_DIR/$name" "$PGDATA/commandcenter/$name.tmp")
+			mv -f "$PGDATA/commandcenter/$name.tmp" "$PGDATA/commandcenter/$name"
+		fi
+	done
+}
+
+ensure_stanza() {
+	if ! pgb stanza-create --no-online 2>"$cc_tmp/stanza"; then
+		cat >&2 <<EOF
+project "$project": the store $COMMANDCENTER_STORE holds another database under this project's name, which this one cannot continue: $(grep -v '^[[:space:]]*$' "$cc_tmp/stanza" | tail -n 1)
+To start from the store's copy: dagger call --project $project reset --local-only --yes
+To replace the store's copy with this database: dagger call --project $project reset --yes deletes both; start over from a backup (dagger call backup) if you need this one's data.
+Nothing was changed.
+EOF
+		exit 79
+	fi
+}
+
+# backup_due: no base backup of this copy yet, or the last is older than
+# the interval.
+backup_due() {
+	last=$(cc_field "$cc_dir/postgres.backup" epoch)
+	[ "$(cc_field "$cc_dir/postgres.backup" copy)" = "$copy" ] || return 0
+	[ -n "$last" ] || return 0
+	[ $(($(date +%s) - last)) -ge "$COMMANDCENTER_STORE_BACKUP_SECONDS" ]
+}
+
+backup() {
+	began=$(cc_uptime_ms)
+	if pgb backup --type=full 2>"$cc_tmp/backup"; then
+		pgb info --output=json >"$cc_tmp/info" 2>/dev/null || :
+		label=$(grep -o '"label":"[^"]*"' "$cc_tmp/info" | tail -n 1 | cut -d'"' -f4)
+		cc_write "$cc_dir/postgres.backup" "label=$label" "at=$(cc_now)" "epoch=$(date +%s)" "copy=$copy" \
+			"took_ms=$(($(cc_uptime_ms) - began))" "error="
+		say "postgres: base backup $label in the store, in $(($(cc_uptime_ms) - began)) ms"
+	else
+		error=$(grep -v '^[[:space:]]*$' "$cc_tmp/backup" | tail -n 1 | cut -c 1-300)
+		cc_write "$cc_dir/postgres.backup.tmp2" "label=$(cc_field "$cc_dir/postgres.backup" label)" \
+			"at=$(cc_field "$cc_dir/postgres.backup" at)" "epoch=$(cc_field "$cc_dir/postgres.backup" epoch)" \
+			"copy=$(cc_field "$cc_dir/postgres.backup" copy)" "failed_at=$(cc_now)" "error=$error"
+		mv -f "$cc_dir/postgres.backup.tmp2" "$cc_dir/postgres.backup"
+		say "postgres: base backup failed, tried again later: $error"
+	fi
+}
+
+# renew: renews the lease. Another writer's lease (412) means this copy
+# lost it, and must stop writing at once: the server is stopped (exit 79).
+renew() {
+	cc_etag=$(cc_field "$cc_dir/postgres.lease" etag)
+	if cc_lease_put "$copy" held; then rc=0; else rc=$?; fi
+	case $rc in
+	0) cc_lease_record held ;;
+	1)
+		cc_lease_record lost "another copy replaced this copy's lease at $(cc_now)"
+		say "postgres: LOST the store's lease of project \"$project\" to another copy: stopping the server, which must not write to the store any more"
+		kill -s INT "$1" 2>/dev/null || : ;;
+	*) cc_lease_record held "renewal failed: $cc_error" ;;
+	esac
+}
+
+agent() {
+	trap '' HUP INT QUIT TERM
+	until pg_isready -q -h "$socket"; do sleep 0.5; done
+	if [ "$(cc_field "$cc_dir/postgres.restored" instance)" = "${COMMANDCENTER_INSTANCE:-}" ]; then
+		until=$(sed -n 's/.*last completed transaction was at log time \(.*\)$/\1/p' "$cc_dir/postgres.log" 2>/dev/null | tail -n 1)
+		sed -i "s/^until=.*/until=${until:-none}/" "$cc_dir/postgres.restored"
+		say "postgres: the restored database has every transaction up to ${until:-the end of the archive}"
+	fi
+	period=$((ttl / 3))
+	while :; do
+		if backup_due; then backup; fi
+		sleep "$period"
+		renew "$1"
+	done
+}
+
+serve() {
+	copy=$(cat "$cc_dir/postgres.copy")
+	ensure_stanza
+	keep_secrets
+	postgres "$@" -c archive_mode=on -c "archive_command=$(command -v commandcenter-pgbackrest) archive-push %p" \
+		-c archive_timeout=60 &
+	server=$!
+	agent "$server" &
+	helper=$!
+	trap 'say "postgres: stop signal: the server writes its shutdown checkpoint"' INT TERM QUIT HUP
+	status=0
+	wait "$server" || status=$?
+	while kill -0 "$server" 2>/dev/null; do
+		status=0
+		wait "$server" || status=$?
+	done
+	kill -s KILL "$helper" 2>/dev/null || :
+	if [ "$(cc_field "$cc_dir/postgres.lease" state)" = lost ]; then
+		exit 79
+	fi
+	if [ "$status" -eq 0 ]; then
+		cc_etag=$(cc_field "$cc_dir/postgres.lease" etag)
+		if cc_lease_put "$copy" released; then
+			cc_lease_record released
+			say "postgres: stopped; the store has its WAL, and its lease is released"
+		else
+			say "postgres: stopped; its lease could not be released (${cc_error:-taken by another copy}): it lapses in $ttl s"
+		fi
+	fi
+	exit "$status"
+}
+
+flush() {
+	[ "$(sql 'select pg_is_in_recovery()')" = f ] || exit 0
+	wal=$(sql 'select pg_walfile_name(pg_switch_wal() - 1)')
+	began=$(cc_uptime_ms)
+	until [ "$(sql "select coalesce(last_archived_wal >= '$wal', false) from pg_stat_archiver")" = t ]; do
+		sleep 0.2
+	done
+	say "postgres: WAL up to $wal archived in the store before the stop, in $(($(cc_uptime_ms) - began)) ms"
+}
+
+restore_to() {
+	cc_lock postgres
+	find "$PGDATA" -mindepth 1 -delete
+	echo "$1" >"$cc_dir/postgres.restore-target"
+	say "project \"$project\": this engine's copy of the database is dropped; the next start restores it from the store to $1"
+}
+
+drop() {
+	cc_lock postgres
+	copy=$(cat "$cc_dir/postgres.copy" 2>/dev/null) || copy=$(cc_random_id)
+	dropping=1
+	claim
+	pgb stop
+	pgb stanza-delete --force
+	status=$(cc_s3 DELETE "$COMMANDCENTER_STORE_LEASE_KEY")
+	case $status in 204 | 200 | 404) ;; *) cc_s3_error "$status" >&2; exit 2 ;; esac
+	say "project \"$project\": its copy in the store $COMMANDCENTER_STORE is deleted"
+}
+
+command=$1
+shift
+case $command in
+check) check ;;
+prepare) prepare ;;
+serve) serve "$@" ;;
+flush) flush ;;
+range)
+	pgb info --output=json
+	echo
+	pgb repo-ls --recurse --output=json "archive/$PGBACKREST_STANZA" 2>/dev/null || echo '{}'
+	;;
+restore-to) restore_to "$1" ;;
+drop) drop ;;
+*) echo "commandcenter-pg-store: unknown command $command" >&2; exit 2 ;;
+esac

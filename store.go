@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"dagger/commandcenter/internal/dagger"
+	"dagger/commandcenter/internal/stack"
+)
+
+// The durable store (--store): pgBackRest in the postgres container
+// archives the WAL and takes base backups into an S3 bucket, and a start
+// restores an empty data directory from it (internal/scripts/pg-store.sh).
+
+// storeGiven says which of the store's secrets and service were given.
+func (m *Commandcenter) storeGiven() stack.StoreGiven {
+	return stack.StoreGiven{
+		Credentials: m.StoreCredentials != nil, CA: m.StoreCA != nil,
+		EncryptionKey: m.StoreKey != nil, Service: m.StoreService != nil,
+	}
+}
+
+// withPgBackRest installs pgBackRest and curl in a postgres image, in a
+// layer that names no project, so every project shares it.
+func withPgBackRest(c *dagger.Container) *dagger.Container {
+	return c.WithUser("root").WithExec([]string{"sh", "-c", `set -e
+if command -v apk >/dev/null; then
+	apk add --no-cache pgbackrest curl
+else
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbackrest curl ca-certificates >/dev/null
+	rm -rf /var/lib/apt/lists/*
+fi
+mkdir -p /etc/pgbackrest
+pgbackrest version`})
+}
+
+// withStore gives a postgres container what it needs of the store: its
+// scripts, pgBackRest's configuration, the secrets as files owned by
+// postgres, and the store's service when one was given. The environment
+// that names them is stack.Config.StoreEnv.
+func (m *Commandcenter) withStore(c *dagger.Container) *dagger.Container {
+	target, _ := m.Settings.Store.Target() // validated in New
+	owner := stack.User(stack.Postgres)
+	c = c.With(withScripts("store", "pgbackrest", "pg-store")).
+		WithNewFile(stack.PgBackRestConf, stack.PgBackRestConfig(m.Project, target, m.storeGiven())).
+		With(withSecret(stack.StoreCredentialsFile, m.StoreCredentials, owner)).
+		With(withSecret(stack.StoreCAFile, m.StoreCA, owner)).
+		With(withSecret(stack.StoreKeyFile, m.StoreKey, owner))
+	if m.StoreService != nil {
+		c = c.WithServiceBinding(target.Host, m.StoreService)
+	}
+	if m.secretFiles().PostgresGeneratesSecretKey {
+		c = c.With(withVolume(stack.GeneratedDBDir, stack.Volume(m.Project, "db-secret"), owner))
+	}
+	return c
+}
+
+// storeClient is a postgres container that runs commandcenter-pg-store
+// COMMAND against the store, with the project's run and data volumes.
+func (m *Commandcenter) storeClient(ctx context.Context) (*dagger.Container, error) {
+	major, err := m.postgresMajor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := m.config()
+	cfg.PostgresMajor = major
+	c := m.base(m.Settings.Images.Postgres).
+		With(withPgBackRest).
+		With(withScripts("lock", "secret")).
+		With(m.withStore).
+		WithUser(stack.User(stack.Postgres)).
+		With(m.withRunVolume(stack.Postgres)).
+		With(m.withPGData(major))
+	for _, e := range cfg.Env(stack.Postgres, m.secretFiles()) {
+		c = c.WithEnvVariable(e.Name, e.Value)
+	}
+	return c, nil
+}
+
+// storeRun runs commandcenter-pg-store with args in a store client, now.
+func (m *Commandcenter) storeRun(ctx context.Context, args ...string) (string, error) {
+	c, err := m.storeClient(ctx)
+	if err != nil {
+		return "", err
+	}
+	out, err := c.WithEnvVariable("COMMANDCENTER_STORE_AT", time.Now().Format(time.RFC3339Nano)).
+		WithExec(append([]string{stack.Script("pg-store")}, args...)).
+		Stdout(ctx)
+	var execErr *dagger.ExecError
+	if errors.As(err, &execErr) {
+		return "", fmt.Errorf("store %s: %s", m.Settings.Store.URL, strings.TrimSpace(stack.LastLines(execErr.Stderr, 12)))
+	}
+	return out, err
+}
+
+// checkStore fails, before anything starts, unless the store answers,
+// its bucket exists and the credentials work; the error names the flag.
+func (m *Commandcenter) checkStore(ctx context.Context) error {
+	if !m.Settings.Store.Enabled() {
+		return nil
+	}
+	_, err := m.storeRun(ctx, "check")
+	return err
+}
+
+// restoreFromStore checks that the store can bring the database back to
+// at, then drops this engine's copy, so that the next start restores it.
+func (m *Commandcenter) restoreFromStore(ctx context.Context, at string) error {
+	if !m.Settings.Store.Enabled() {
+		return errors.New("--from-store needs the project's store: add --store s3://BUCKET/PREFIX and its other flags")
+	}
+	target := time.Now().UTC()
+	if at != "" {
+		t, err := stack.ParseRestoreTime(at)
+		if err != nil {
+			return err
+		}
+		target = t
+	}
+	if _, err := m.checkStopped(ctx); err != nil {
+		return fmt.Errorf("restore --from-store: %w", err)
+	}
+	out, err := m.storeRun(ctx, "range")
+	if err != nil {
+		return err
+	}
+	info, archive, _ := strings.Cut(out, "\n")
+	r, err := stack.ParseStoreRange(info, archive)
+	if err != nil {
+		return err
+	}
+	if at == "" {
+		target = r.Latest
+	}
+	if err := r.Check(m.Project, target); err != nil {
+		return err
+	}
+	recovery := stack.RecoveryTarget(target)
+	if at == "" {
+		recovery = ""
+	}
+	if _, err := m.storeRun(ctx, "restore-to", recovery); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "project %q: the next start restores the database from the store %s, to %s (base backup %s)\n",
+		m.Project, m.Settings.Store.URL, target.Format(time.RFC3339), r.LatestBackup)
+	return nil
+}
+
+// dropStore deletes the project's copy in the store, for a reset.
+func (m *Commandcenter) dropStore(ctx context.Context) error {
+	_, err := m.storeRun(ctx, "drop")
+	return err
+}
