@@ -104,7 +104,7 @@ func roundTrip(ctx context.Context, from *dagger.Commandcenter, src string, to *
 	if err != nil {
 		return err
 	}
-	if _, err := to.Restore(dump).Project(ctx); err != nil {
+	if _, err := to.Restore(dagger.CommandcenterRestoreOpts{Dump: dump}).Project(ctx); err != nil {
 		return fmt.Errorf("restore into %s: %w", dst, err)
 	}
 	got, err := psql(ctx, to, dbPassword(dst), notesState)
@@ -138,7 +138,7 @@ func (m *Tests) RestoreRejectsBadDump(ctx context.Context) error {
 			return err
 		}
 		notADump := dag.Directory().WithNewFile("db.dump", "SELECT 'this is no dump';\n").File("db.dump")
-		_, err = cc.Restore(notADump).Project(ctx)
+		_, err = cc.Restore(dagger.CommandcenterRestoreOpts{Dump: notADump}).Project(ctx)
 		if err == nil || !strings.Contains(err.Error(), "--dump is not a dump that pg_restore") || !strings.Contains(err.Error(), "the database was not changed") {
 			return fmt.Errorf("restore of a text file: wanted a clear refusal, got %v", err)
 		}
@@ -246,7 +246,7 @@ func checkMajorSwitch(ctx context.Context, old, next *dagger.Commandcenter, proj
 			return fmt.Errorf("start with %s over the old data: wanted the migration message with %q, got %v", newImage, part, err)
 		}
 	}
-	if _, err := next.Restore(dump).Project(ctx); err != nil {
+	if _, err := next.Restore(dagger.CommandcenterRestoreOpts{Dump: dump}).Project(ctx); err != nil {
 		return fmt.Errorf("restore with %s: %w", newImage, err)
 	}
 	got, err := psql(ctx, next, dbPassword(project), notesState)

@@ -60,6 +60,9 @@ func (m *Tests) suite() []test {
 		{"NpmrcAndTokenReachTheInstall", m.NpmrcAndTokenReachTheInstall},
 		{"PrivateIndexReachesTheInstall", m.PrivateIndexReachesTheInstall},
 		{"DemoServesTheWholeStack", m.DemoServesTheWholeStack},
+		{"StoreDrillRestoresEverything", m.StoreDrillRestoresEverything},
+		{"StorePointInTimeRestore", m.StorePointInTimeRestore},
+		{"StoreBadInputFailsFast", m.StoreBadInputFailsFast},
 	}
 }
 

@@ -152,5 +152,5 @@ func (m *Examples) CommandcenterRestore(
 	// A dump made by Backup.
 	dump *dagger.File,
 ) (string, error) {
-	return app(source, "example-restore").Restore(dump).Health(ctx)
+	return app(source, "example-restore").Restore(dagger.CommandcenterRestoreOpts{Dump: dump}).Health(ctx)
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // Retrieve the binding value, as type Commandcenter
-func (r *Binding) AsCommandcenter() *Commandcenter { // commandcenter (../../../../main.go:29:6)
+func (r *Binding) AsCommandcenter() *Commandcenter { // commandcenter (../../../../main.go:31:6)
 	q := r.query.Select("asCommandcenter")
 
 	return &Commandcenter{
@@ -19,7 +19,7 @@ func (r *Binding) AsCommandcenter() *Commandcenter { // commandcenter (../../../
 }
 
 // Commandcenter is one project's app stack.
-type Commandcenter struct { // commandcenter (../../../../main.go:29:6)
+type Commandcenter struct { // commandcenter (../../../../main.go:31:6)
 	query *querybuilder.Selection
 
 	health  *string
@@ -139,7 +139,7 @@ func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../../serv
 // 60 s in all; latency is the probe's round trip, its container's start
 // included. A last line says where the project's data is kept, and what
 // deletes it. For programs, Status gives the same and more as JSON.
-func (r *Commandcenter) Health(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:33:1)
+func (r *Commandcenter) Health(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:34:1)
 	if r.health != nil {
 		return *r.health, nil
 	}
@@ -252,7 +252,7 @@ func (r *Commandcenter) Postgres() *Service { // commandcenter (../../../../serv
 }
 
 // The project name: it namespaces volumes and keeps projects apart in one engine.
-func (r *Commandcenter) Project(ctx context.Context) (string, error) { // commandcenter (../../../../main.go:31:2)
+func (r *Commandcenter) Project(ctx context.Context) (string, error) { // commandcenter (../../../../main.go:33:2)
 	if r.project != nil {
 		return *r.project, nil
 	}
@@ -309,11 +309,15 @@ type CommandcenterResetOpts struct {
 	//
 	// Confirm that the project's data is to be deleted.
 	//
-	Yes bool // commandcenter (../../../../reset.go:27:2)
+	Yes bool // commandcenter (../../../../reset.go:34:2)
 	//
 	// Confirm by repeating the project's name instead of --yes.
 	//
-	Confirm string // commandcenter (../../../../reset.go:30:2)
+	Confirm string // commandcenter (../../../../reset.go:37:2)
+	//
+	// Keep the store's copy: drop only this engine's (needs --store).
+	//
+	LocalOnly bool // commandcenter (../../../../reset.go:40:2)
 }
 
 // Empty the project's volumes, so that its next start begins afresh: the database, Redis's data, generated secrets, the backend's state and the logs.
@@ -322,7 +326,13 @@ type CommandcenterResetOpts struct {
 // while any service of the project runs, in any engine session: stop it
 // first. The build caches are kept. Chain a start to begin again:
 // `dagger call reset --yes stack up`.
-func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { // commandcenter (../../../../reset.go:23:1)
+//
+// With a store, a reset deletes the store's copy of the project too, and
+// says so: start over means start over. --local-only is the drill: it
+// drops only this engine's copy, as a lost engine would, and keeps the
+// store's, so that the next start restores from it:
+// `dagger call reset --local-only --yes stack up`.
+func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { // commandcenter (../../../../reset.go:30:1)
 	q := r.query.Select("reset")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `yes` optional argument
@@ -332,6 +342,10 @@ func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { /
 		// `confirm` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Confirm) {
 			q = q.Arg("confirm", opts[i].Confirm)
+		}
+		// `localOnly` optional argument
+		if !querybuilder.IsZeroValue(opts[i].LocalOnly) {
+			q = q.Arg("localOnly", opts[i].LocalOnly)
 		}
 	}
 
@@ -348,7 +362,7 @@ func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { /
 // service answers its health probe again. The server runs the build it
 // started with: to run changed source, stop the project and start it again.
 // A service that is not running is not started: the error says so.
-func (r *Commandcenter) Restart(ctx context.Context, service string) (string, error) { // commandcenter (../../../../lifecycle.go:112:1)
+func (r *Commandcenter) Restart(ctx context.Context, service string) (string, error) { // commandcenter (../../../../lifecycle.go:121:1)
 	if r.restart != nil {
 		return *r.restart, nil
 	}
@@ -361,6 +375,23 @@ func (r *Commandcenter) Restart(ctx context.Context, service string) (string, er
 	return response, q.Execute(ctx)
 }
 
+// CommandcenterRestoreOpts contains options for Commandcenter.Restore
+type CommandcenterRestoreOpts struct {
+	//
+	// The dump, e.g. --dump db.dump.
+	//
+	Dump *File // commandcenter (../../../../backup.go:78:2)
+	//
+	// Restore from the project's store (--store) instead of a dump.
+	//
+	FromStore bool // commandcenter (../../../../backup.go:81:2)
+	//
+	// With --from-store: the point in time to restore to, RFC 3339, e.g.
+	// 2026-12-01T10:00:00Z. Default: the latest archived WAL.
+	//
+	Time string // commandcenter (../../../../backup.go:85:2)
+}
+
 // Replace the project's database with a dump made by Backup (or pg_dump --format=custom).
 //
 // The dump is checked first, then restored into a scratch database, which
@@ -370,10 +401,30 @@ func (r *Commandcenter) Restart(ctx context.Context, service string) (string, er
 // (a running stack proxy exits with them). A dump from an older PostgreSQL
 // major may be restored with a newer --postgres-image: that moves the
 // project to the new major, and the old major's volume is left as it was.
-func (r *Commandcenter) Restore(dump *File) *Commandcenter { // commandcenter (../../../../backup.go:66:1)
-	assertNotNil("dump", dump)
+//
+// With a store, --from-store [--time T] brings the database back from the
+// store instead: to its latest archived WAL, or to the point in time T. The
+// project must be stopped. The store's range is checked first: a time
+// outside it is refused, with the range, and nothing changes. Then this
+// engine's copy of the database is dropped, and the next start restores
+// it: `dagger call restore --from-store --time 2026-12-01T10:00:00Z stack up`.
+// The store keeps every archived write, also those after T.
+func (r *Commandcenter) Restore(opts ...CommandcenterRestoreOpts) *Commandcenter { // commandcenter (../../../../backup.go:74:1)
 	q := r.query.Select("restore")
-	q = q.Arg("dump", dump)
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `dump` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Dump) {
+			q = q.Arg("dump", opts[i].Dump)
+		}
+		// `fromStore` optional argument
+		if !querybuilder.IsZeroValue(opts[i].FromStore) {
+			q = q.Arg("fromStore", opts[i].FromStore)
+		}
+		// `time` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Time) {
+			q = q.Arg("time", opts[i].Time)
+		}
+	}
 
 	return &Commandcenter{
 		query: q,
@@ -433,7 +484,7 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../l
 //	   "message": "SELECT 1 answered"}, ...]}
 //
 // It reads only, like Health, in any session.
-func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:61:1)
+func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:63:1)
 	if r.status != nil {
 		return *r.status, nil
 	}
@@ -455,7 +506,7 @@ func (r *Commandcenter) Status(ctx context.Context) (string, error) { // command
 // that nothing was running. A `stack up` that served them stops serving:
 // its ports close, and the proxy's log says "stopped from another session".
 // It needs only the project's settings, not its source.
-func (r *Commandcenter) Stop(ctx context.Context) (string, error) { // commandcenter (../../../../lifecycle.go:86:1)
+func (r *Commandcenter) Stop(ctx context.Context) (string, error) { // commandcenter (../../../../lifecycle.go:95:1)
 	if r.stop != nil {
 		return *r.stop, nil
 	}
@@ -476,7 +527,7 @@ func (r *Commandcenter) AsNode() Node {
 }
 
 // Create or update a binding of type Commandcenter in the environment
-func (r *Env) WithCommandcenterInput(name string, value *Commandcenter, description string) *Env { // commandcenter (../../../../main.go:29:6)
+func (r *Env) WithCommandcenterInput(name string, value *Commandcenter, description string) *Env { // commandcenter (../../../../main.go:31:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withCommandcenterInput")
 	q = q.Arg("name", name)
@@ -489,7 +540,7 @@ func (r *Env) WithCommandcenterInput(name string, value *Commandcenter, descript
 }
 
 // Declare a desired Commandcenter output to be assigned in the environment
-func (r *Env) WithCommandcenterOutput(name string, description string) *Env { // commandcenter (../../../../main.go:29:6)
+func (r *Env) WithCommandcenterOutput(name string, description string) *Env { // commandcenter (../../../../main.go:31:6)
 	q := r.query.Select("withCommandcenterOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -506,127 +557,127 @@ type CommandcenterOpts struct {
 	// frontend (package.json) are sub-directories of it. Default: the demo app
 	// in this module's repository; from your app's directory, pass --source .
 	//
-	Source *Directory // commandcenter (../../../../main.go:65:2)
+	Source *Directory // commandcenter (../../../../main.go:75:2)
 	//
 	// Path of the backend inside source.
 	//
 	//
 	// Default: "backend"
-	BackendPath string // commandcenter (../../../../main.go:68:2)
+	BackendPath string // commandcenter (../../../../main.go:78:2)
 	//
 	// Path of the frontend inside source.
 	//
 	//
 	// Default: "frontend"
-	FrontendPath string // commandcenter (../../../../main.go:71:2)
+	FrontendPath string // commandcenter (../../../../main.go:81:2)
 	//
 	// Instance name, a DNS label. Each project has its own volumes, data,
 	// secrets and logs, and its own running services in one engine.
 	//
 	//
 	// Default: "commandcenter"
-	Project string // commandcenter (../../../../main.go:75:2)
+	Project string // commandcenter (../../../../main.go:85:2)
 	//
 	// PostgreSQL password, e.g. env:DB_PASSWORD, file:./db.pass or cmd:"pass show db".
 	// Without it, a random one is generated on first start and kept with the
 	// project's data.
 	//
-	DbPassword *Secret // commandcenter (../../../../main.go:80:2)
+	DbPassword *Secret // commandcenter (../../../../main.go:90:2)
 	//
 	// The backend's SECRET_KEY. Without it, a random one is generated on first
 	// start and kept with the project's backend state.
 	//
-	SecretKey *Secret // commandcenter (../../../../main.go:84:2)
+	SecretKey *Secret // commandcenter (../../../../main.go:94:2)
 	//
 	// Redis password (requirepass). Without it, a random one is generated on
 	// first start and kept with the project's data.
 	//
-	RedisPassword *Secret // commandcenter (../../../../main.go:88:2)
+	RedisPassword *Secret // commandcenter (../../../../main.go:98:2)
 	//
 	// PostgreSQL image.
 	//
 	//
 	// Default: "postgres:16-alpine"
-	PostgresImage string // commandcenter (../../../../main.go:91:2)
+	PostgresImage string // commandcenter (../../../../main.go:101:2)
 	//
 	// Redis image.
 	//
 	//
 	// Default: "redis:7-alpine"
-	RedisImage string // commandcenter (../../../../main.go:94:2)
+	RedisImage string // commandcenter (../../../../main.go:104:2)
 	//
 	// Python image the backend is built on.
 	//
 	//
 	// Default: "python:3.12-slim"
-	PythonImage string // commandcenter (../../../../main.go:97:2)
+	PythonImage string // commandcenter (../../../../main.go:107:2)
 	//
 	// Node image the frontend is built on.
 	//
 	//
 	// Default: "node:22-alpine"
-	NodeImage string // commandcenter (../../../../main.go:100:2)
+	NodeImage string // commandcenter (../../../../main.go:110:2)
 	//
 	// nginx image of the stack proxy; it must provide the stream module.
 	//
 	//
 	// Default: "nginxinc/nginx-unprivileged:alpine"
-	ProxyImage string // commandcenter (../../../../main.go:103:2)
+	ProxyImage string // commandcenter (../../../../main.go:113:2)
 	//
 	// Port the stack exposes for PostgreSQL (1024-65535).
 	//
 	//
 	// Default: 5432
-	PostgresPort int // commandcenter (../../../../main.go:106:2)
+	PostgresPort int // commandcenter (../../../../main.go:116:2)
 	//
 	// Port the stack exposes for Redis (1024-65535).
 	//
 	//
 	// Default: 6379
-	RedisPort int // commandcenter (../../../../main.go:109:2)
+	RedisPort int // commandcenter (../../../../main.go:119:2)
 	//
 	// Port the stack exposes for the backend (1024-65535).
 	//
 	//
 	// Default: 8000
-	BackendPort int // commandcenter (../../../../main.go:112:2)
+	BackendPort int // commandcenter (../../../../main.go:122:2)
 	//
 	// Port the stack exposes for the frontend (1024-65535).
 	//
 	//
 	// Default: 3000
-	FrontendPort int // commandcenter (../../../../main.go:115:2)
+	FrontendPort int // commandcenter (../../../../main.go:125:2)
 	//
 	// How many times to try starting a service before giving up (1-10).
 	//
 	//
 	// Default: 3
-	RetryAttempts int // commandcenter (../../../../main.go:118:2)
+	RetryAttempts int // commandcenter (../../../../main.go:128:2)
 	//
 	// Wait after the first failed start, as a Go duration; it doubles after
 	// each failure, with ±20% jitter, up to 30s.
 	//
 	//
 	// Default: "1s"
-	RetryBaseDelay string // commandcenter (../../../../main.go:122:2)
+	RetryBaseDelay string // commandcenter (../../../../main.go:132:2)
 	//
 	// PostgreSQL max_connections.
 	//
 	//
 	// Default: 100
-	PostgresMaxConnections int // commandcenter (../../../../main.go:125:2)
+	PostgresMaxConnections int // commandcenter (../../../../main.go:135:2)
 	//
 	// PostgreSQL shared_buffers (units kB, MB, GB, TB).
 	//
 	//
 	// Default: "128MB"
-	PostgresSharedBuffers string // commandcenter (../../../../main.go:128:2)
+	PostgresSharedBuffers string // commandcenter (../../../../main.go:138:2)
 	//
 	// Redis maxmemory (e.g. 256mb, 1gb; 0 means no limit).
 	//
 	//
 	// Default: "256mb"
-	RedisMaxMemory string // commandcenter (../../../../main.go:131:2)
+	RedisMaxMemory string // commandcenter (../../../../main.go:141:2)
 	//
 	// Redis maxmemory-policy. noeviction, Redis's own default, refuses
 	// writes once maxmemory is reached and deletes nothing: keep it when
@@ -637,91 +688,158 @@ type CommandcenterOpts struct {
 	//
 	//
 	// Default: "noeviction"
-	RedisEvictionPolicy string // commandcenter (../../../../main.go:139:2)
+	RedisEvictionPolicy string // commandcenter (../../../../main.go:149:2)
 	//
 	// Number of uvicorn worker processes.
 	//
 	//
 	// Default: 1
-	BackendWorkers int // commandcenter (../../../../main.go:142:2)
+	BackendWorkers int // commandcenter (../../../../main.go:152:2)
 	//
 	// Node's --max-old-space-size for the frontend, in MB (set through NODE_OPTIONS).
 	//
 	//
 	// Default: 512
-	NodeMaxOldSpaceSize int // commandcenter (../../../../main.go:145:2)
+	NodeMaxOldSpaceSize int // commandcenter (../../../../main.go:155:2)
 	//
 	// Command that runs the backend server on port 8000, instead of
 	// "uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers <backend-workers>".
 	//
-	BackendCommand []string // commandcenter (../../../../main.go:149:2)
+	BackendCommand []string // commandcenter (../../../../main.go:159:2)
 	//
 	// Command that runs the frontend server on port 3000, instead of
 	// "./node_modules/.bin/vite --host 0.0.0.0 --port 3000 --strictPort".
 	//
-	FrontendCommand []string // commandcenter (../../../../main.go:153:2)
+	FrontendCommand []string // commandcenter (../../../../main.go:163:2)
 	//
 	// The backend's URL as a browser on the host reaches it, given to the
 	// frontend as VITE_API_BASE_URL. Default: http://localhost:<backend-port>.
 	//
-	APIURL string // commandcenter (../../../../main.go:157:2)
+	APIURL string // commandcenter (../../../../main.go:167:2)
 	//
 	// The backend's own environment, as KEY=VALUE items, e.g.
 	// LOG_LEVEL=debug,FEATURE_X=on. Variables the module sets
 	// (DATABASE_URL, ...) are refused. For secrets, use --backend-env-file.
 	//
-	BackendEnv []string // commandcenter (../../../../main.go:162:2)
+	BackendEnv []string // commandcenter (../../../../main.go:172:2)
 	//
 	// The frontend's own environment, as KEY=VALUE items; in static mode they
 	// are set for the build, where Vite compiles VITE_* ones into the app.
 	//
-	FrontendEnv []string // commandcenter (../../../../main.go:166:2)
+	FrontendEnv []string // commandcenter (../../../../main.go:176:2)
 	//
 	// A dotenv file of variables for the backend's process, e.g.
 	// file:./backend.env: KEY=VALUE lines, "export", quotes and # comments.
 	// The launcher parses it (never as shell) and gives the variables to the
 	// backend's process only; they are never in the container's definition.
 	//
-	BackendEnvFile *Secret // commandcenter (../../../../main.go:172:2)
+	BackendEnvFile *Secret // commandcenter (../../../../main.go:182:2)
 	//
 	// Path whose GET answers 2xx when the backend is healthy.
 	//
 	//
 	// Default: "/health"
-	BackendHealthPath string // commandcenter (../../../../main.go:175:2)
+	BackendHealthPath string // commandcenter (../../../../main.go:185:2)
 	//
 	// Path whose GET answers below 400 when the frontend is healthy.
 	//
 	//
 	// Default: "/"
-	FrontendHealthPath string // commandcenter (../../../../main.go:178:2)
+	FrontendHealthPath string // commandcenter (../../../../main.go:188:2)
 	//
 	// Command run before each start of the backend, with its environment,
 	// e.g. alembic,upgrade,head. If it fails, the start fails with its
 	// output and is not retried.
 	//
-	BackendMigrate []string // commandcenter (../../../../main.go:183:2)
+	BackendMigrate []string // commandcenter (../../../../main.go:193:2)
 	//
 	// dev: the Vite dev server. static: npm run build, then nginx serves
 	// dist/ as uid 101, with the SPA fallback to index.html.
 	//
 	//
 	// Default: "dev"
-	FrontendMode string // commandcenter (../../../../main.go:187:2)
+	FrontendMode string // commandcenter (../../../../main.go:197:2)
 	//
 	// npm registry token, given to the frontend's install only as NPM_TOKEN,
 	// which the app's .npmrc can name: //registry.example.com/:_authToken=${NPM_TOKEN}.
 	//
-	NpmToken *Secret // commandcenter (../../../../main.go:191:2)
+	NpmToken *Secret // commandcenter (../../../../main.go:201:2)
 	//
 	// Python package index URL, often with credentials, given to pip as
 	// PIP_INDEX_URL for the backend's install only.
 	//
-	PipIndexURL *Secret // commandcenter (../../../../main.go:195:2)
+	PipIndexURL *Secret // commandcenter (../../../../main.go:205:2)
+	//
+	// A durable store for the project's data outside the engine, an S3
+	// bucket and prefix: s3://BUCKET/PREFIX (AWS S3, Cloudflare R2, Google
+	// Cloud Storage's S3 API, MinIO, versitygw, Garage, ...). pgBackRest
+	// archives PostgreSQL's WAL there (at least every 60 s) with a base
+	// backup at the first start and then every --store-backup-interval; a
+	// start whose data volume is empty restores from it by itself. The
+	// project's data is under PREFIX/<project>.
+	//
+	Store string // commandcenter (../../../../main.go:214:2)
+	//
+	// The store's S3 endpoint, HOST[:PORT] or https://HOST[:PORT], e.g.
+	// minio.internal:9000 or <account>.r2.cloudflarestorage.com. Default:
+	// AWS S3 in --store-region. Only TLS: for a private certificate
+	// authority, give --store-ca.
+	//
+	StoreEndpoint string // commandcenter (../../../../main.go:220:2)
+	//
+	// The store's region, which signs the requests (auto for Cloudflare R2).
+	//
+	//
+	// Default: "us-east-1"
+	StoreRegion string // commandcenter (../../../../main.go:223:2)
+	//
+	// path (https://HOST/BUCKET/KEY) or host (https://BUCKET.HOST/KEY).
+	// Default: host for AWS, path for any other endpoint.
+	//
+	StoreURIStyle string // commandcenter (../../../../main.go:227:2)
+	//
+	// The store's keys, as a dotenv file, e.g. file:./store.env with the
+	// lines AWS_ACCESS_KEY_ID=... and AWS_SECRET_ACCESS_KEY=... (and
+	// AWS_SESSION_TOKEN=... if needed). They reach pgBackRest and curl only
+	// in their own process, never the container's definition.
+	//
+	StoreCredentials *Secret // commandcenter (../../../../main.go:233:2)
+	//
+	// The certificate authority of a store with a private certificate, as
+	// PEM, e.g. file:./ca.pem. Verification is never turned off.
+	//
+	StoreCa *Secret // commandcenter (../../../../main.go:237:2)
+	//
+	// Encrypts everything in the store (pgBackRest's aes-256-cbc), e.g.
+	// env:CC_STORE_KEY. Needed when the database password or the SECRET_KEY
+	// is generated: the backups then carry them, so that they come back
+	// with the data. Keep it safe: without it the store's copy cannot be
+	// read, and it cannot be changed for an existing store.
+	//
+	StoreEncryptionKey *Secret // commandcenter (../../../../main.go:244:2)
+	//
+	// An S3 service running in Dagger (e.g. MinIO or versitygw, for tests),
+	// bound under the --store-endpoint host name.
+	//
+	StoreService *Service // commandcenter (../../../../main.go:248:2)
+	//
+	// How long the project's lease in the store lasts without renewal; it is
+	// renewed every third of it. A start on another engine waits this long
+	// (plus 5 s) for the lease of an engine that died to lapse (15-120).
+	//
+	//
+	// Default: 60
+	StoreLeaseSeconds int // commandcenter (../../../../main.go:253:2)
+	//
+	// Time between two full base backups, a Go duration (at least 1m).
+	//
+	//
+	// Default: "24h"
+	StoreBackupInterval string // commandcenter (../../../../main.go:256:2)
 }
 
 // Commandcenter is one project's app stack.
-func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // commandcenter (../../../../main.go:59:1)
+func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // commandcenter (../../../../main.go:69:1)
 	q := r.query.Select("commandcenter")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -867,6 +985,46 @@ func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // com
 		// `pipIndexUrl` optional argument
 		if !querybuilder.IsZeroValue(opts[i].PipIndexURL) {
 			q = q.Arg("pipIndexUrl", opts[i].PipIndexURL)
+		}
+		// `store` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Store) {
+			q = q.Arg("store", opts[i].Store)
+		}
+		// `storeEndpoint` optional argument
+		if !querybuilder.IsZeroValue(opts[i].StoreEndpoint) {
+			q = q.Arg("storeEndpoint", opts[i].StoreEndpoint)
+		}
+		// `storeRegion` optional argument
+		if !querybuilder.IsZeroValue(opts[i].StoreRegion) {
+			q = q.Arg("storeRegion", opts[i].StoreRegion)
+		}
+		// `storeUriStyle` optional argument
+		if !querybuilder.IsZeroValue(opts[i].StoreURIStyle) {
+			q = q.Arg("storeUriStyle", opts[i].StoreURIStyle)
+		}
+		// `storeCredentials` optional argument
+		if !querybuilder.IsZeroValue(opts[i].StoreCredentials) {
+			q = q.Arg("storeCredentials", opts[i].StoreCredentials)
+		}
+		// `storeCa` optional argument
+		if !querybuilder.IsZeroValue(opts[i].StoreCa) {
+			q = q.Arg("storeCa", opts[i].StoreCa)
+		}
+		// `storeEncryptionKey` optional argument
+		if !querybuilder.IsZeroValue(opts[i].StoreEncryptionKey) {
+			q = q.Arg("storeEncryptionKey", opts[i].StoreEncryptionKey)
+		}
+		// `storeService` optional argument
+		if !querybuilder.IsZeroValue(opts[i].StoreService) {
+			q = q.Arg("storeService", opts[i].StoreService)
+		}
+		// `storeLeaseSeconds` optional argument
+		if !querybuilder.IsZeroValue(opts[i].StoreLeaseSeconds) {
+			q = q.Arg("storeLeaseSeconds", opts[i].StoreLeaseSeconds)
+		}
+		// `storeBackupInterval` optional argument
+		if !querybuilder.IsZeroValue(opts[i].StoreBackupInterval) {
+			q = q.Arg("storeBackupInterval", opts[i].StoreBackupInterval)
 		}
 	}
 

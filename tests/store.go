@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"dagger/tests/internal/dagger"
+)
+
+// The durable store's tests, against a real S3 server in a container:
+// versitygw over TLS, with a certificate authority made here.
+
+const (
+	storeBucket   = "ccstore"
+	storeHost     = "s3"
+	storeKeyID    = "cc-test-access"
+	storeKeyValue = "cc-test-secret-value-0123456789"
+	storeCipher   = "cc-test-encryption-key-0123456789"
+)
+
+// testStore is an S3 server of its own: its service, its certificate
+// authority, and the module options that use it.
+type testStore struct {
+	service *dagger.Service
+	ca      *dagger.Secret
+}
+
+// newStore starts versitygw with a bucket on a new volume, serving TLS
+// for the host name "s3" with a certificate of a new authority.
+func newStore(name string) (testStore, error) {
+	certPEM, keyPEM, err := selfSigned(storeHost)
+	if err != nil {
+		return testStore{}, err
+	}
+	certs := dag.Directory().WithNewFile("s3.crt", certPEM).WithNewFile("s3.key", keyPEM)
+	svc := dag.Container().From("versity/versitygw:v1.8.0").
+		WithDirectory("/certs", certs).
+		WithSecretVariable("ROOT_ACCESS_KEY", dag.SetSecret("store-key-id", storeKeyID)).
+		WithSecretVariable("ROOT_SECRET_KEY", dag.SetSecret("store-key-secret", storeKeyValue)).
+		WithMountedCache("/data", dag.CacheVolume("commandcenter-tests-s3-"+name)).
+		WithExec([]string{"mkdir", "-p", "/data/" + storeBucket}).
+		WithEnvVariable("VGW_BACKEND", "posix").
+		WithEnvVariable("VGW_BACKEND_ARG", "/data").
+		WithEnvVariable("VGW_ARGS", "--port :7070 --cert /certs/s3.crt --key /certs/s3.key --health /health --quiet").
+		WithExposedPort(7070).
+		AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true})
+	return testStore{service: svc, ca: dag.SetSecret("store-ca-"+name, certPEM)}, nil
+}
+
+// selfSigned makes a certificate for host, its own authority.
+func selfSigned(host string) (certPEM, keyPEM string, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: host},
+		DNSNames:     []string{host},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(7 * 24 * time.Hour),
+		IsCA:         true, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", "", err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return "", "", err
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})), nil
+}
+
+// options are the fixture's options for project with this store, with
+// generated credentials and an encryption key.
+func (s testStore) options(project, keyID, keySecret string) dagger.CommandcenterOpts {
+	o := fixture(project)
+	o.Store = "s3://" + storeBucket + "/tests"
+	o.StoreEndpoint = storeHost + ":7070"
+	o.StoreCredentials = dag.SetSecret("store-credentials-"+keyID+keySecret,
+		"AWS_ACCESS_KEY_ID="+keyID+"\nexport AWS_SECRET_ACCESS_KEY=\""+keySecret+"\"\n")
+	o.StoreCa = s.ca
+	o.StoreEncryptionKey = dag.SetSecret("store-cipher", storeCipher)
+	o.StoreService = s.service
+	o.StoreLeaseSeconds = 15
+	return o
+}
+
+// storeStatus is what the store tests read of Status.
+type storeStatus struct {
+	Protection struct {
+		Store           string `json:"store"`
+		Durable         bool   `json:"durable"`
+		Warning         string `json:"warning"`
+		LastArchivedWAL string `json:"last_archived_wal"`
+		LastBackup      string `json:"last_backup"`
+		Lease           string `json:"lease"`
+	} `json:"protection"`
+	Services []struct {
+		Service     string `json:"service"`
+		NewDatabase bool   `json:"new_database"`
+		Restored    *struct {
+			Backup       string `json:"backup"`
+			Target       string `json:"target"`
+			ThisInstance bool   `json:"this_instance"`
+		} `json:"restored"`
+	} `json:"services"`
+}
+
+func readStoreStatus(ctx context.Context, cc *dagger.Commandcenter) (storeStatus, string, error) {
+	var st storeStatus
+	out, err := cc.Status(ctx)
+	if err != nil {
+		return st, "", fmt.Errorf("status: %w", err)
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		return st, out, fmt.Errorf("status: wanted JSON, got %q", out)
+	}
+	return st, out, nil
+}
+
+// waitDurable polls Status until the protection is durable: a base backup
+// is in the store and the WAL is archived.
+func waitDurable(ctx context.Context, cc *dagger.Commandcenter) (storeStatus, error) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		st, out, err := readStoreStatus(ctx, cc)
+		if err != nil {
+			return st, err
+		}
+		if st.Protection.Durable && st.Protection.LastBackup != "" {
+			return st, nil
+		}
+		if time.Now().After(deadline) {
+			return st, fmt.Errorf("protection: wanted durable with a base backup within 2 min, got:\n%s", out)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+// Rows written, a graceful stop, the drill (the engine's copy dropped), and a start: every row is back, with the generated credentials.
+//
+// +check
+func (m *Tests) StoreDrillRestoresEverything(ctx context.Context) error {
+	const project = "store-drill"
+	store, err := newStore(project + nonce())
+	if err != nil {
+		return err
+	}
+	cc := dag.Commandcenter(store.options(project, storeKeyID, storeKeyValue))
+	err = drill(ctx, cc)
+	return errors.Join(err, stop(ctx, cc), reset(ctx, cc))
+}
+
+func drill(ctx context.Context, cc *dagger.Commandcenter) error {
+	if _, err := cc.Start().Project(ctx); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	if _, err := waitDurable(ctx, cc); err != nil {
+		return err
+	}
+	rows := "drill-" + nonce()
+	if _, err := psqlURL(ctx, cc, "CREATE TABLE IF NOT EXISTS notes (body text); INSERT INTO notes SELECT '"+rows+"' FROM generate_series(1, 500)"); err != nil {
+		return err
+	}
+	password, key, err := storeSecrets(ctx, cc)
+	if err != nil {
+		return err
+	}
+	if err := stop(ctx, cc); err != nil {
+		return err
+	}
+	if _, err := cc.Reset(dagger.CommandcenterResetOpts{Yes: true, LocalOnly: true}).Project(ctx); err != nil {
+		return fmt.Errorf("reset --local-only: %w", err)
+	}
+	if _, err := cc.Start().Project(ctx); err != nil {
+		return fmt.Errorf("start after the drill: %w", err)
+	}
+	st, out, err := readStoreStatus(ctx, cc)
+	if err != nil {
+		return err
+	}
+	pg := st.Services[0]
+	if pg.NewDatabase || pg.Restored == nil || !pg.Restored.ThisInstance || pg.Restored.Target != "latest" {
+		return fmt.Errorf("status after the drill: wanted postgres restored from the store at this start, got:\n%s", out)
+	}
+	count, err := psqlURL(ctx, cc, "SELECT count(*) FROM notes WHERE body = '"+rows+"'")
+	if err != nil || count != "500" {
+		return fmt.Errorf("rows after the drill: wanted all 500, got %q (%v)", count, err)
+	}
+	againPassword, againKey, err := storeSecrets(ctx, cc)
+	if err != nil {
+		return err
+	}
+	if againPassword != password || againKey != key {
+		return errors.New("generated credentials after the drill: wanted the same database password and SECRET_KEY, got new ones")
+	}
+	if h, err := getBackendHealth(ctx, cc); err != nil || h.Status != "ok" {
+		return fmt.Errorf("/health after the drill: wanted ok, got %+v (%v)", h, err)
+	}
+	return assertNotLeaked(ctx, cc, []string{password, key, storeKeyValue, storeCipher})
+}
+
+// storeSecrets reads the generated database password and SECRET_KEY, which
+// postgres keeps with a store.
+func storeSecrets(ctx context.Context, cc *dagger.Commandcenter) (password, key string, err error) {
+	read := func(name string) (string, error) {
+		out, err := cc.Container("postgres").WithEnvVariable("NONCE", nonce()).
+			WithExec([]string{"cat", "/var/lib/commandcenter-db/" + name}).Stdout(ctx)
+		if err != nil || len(out) != 40 {
+			return "", fmt.Errorf("read the generated %s: wanted 40 characters, got %d (%v)", name, len(out), explain(err))
+		}
+		return out, nil
+	}
+	if password, err = read("db-password"); err != nil {
+		return "", "", err
+	}
+	key, err = read("secret-key")
+	return password, key, err
+}
+
+// A restore to a point in time between two writes brings back the first write only; a time outside the store's range is refused with the range.
+//
+// +check
+func (m *Tests) StorePointInTimeRestore(ctx context.Context) error {
+	const project = "store-pitr"
+	store, err := newStore(project + nonce())
+	if err != nil {
+		return err
+	}
+	cc := dag.Commandcenter(store.options(project, storeKeyID, storeKeyValue))
+	err = pointInTime(ctx, cc)
+	return errors.Join(err, stop(ctx, cc), reset(ctx, cc))
+}
+
+func pointInTime(ctx context.Context, cc *dagger.Commandcenter) error {
+	if _, err := cc.Start().Project(ctx); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	if _, err := waitDurable(ctx, cc); err != nil {
+		return err
+	}
+	if _, err := psqlURL(ctx, cc, "CREATE TABLE IF NOT EXISTS notes (body text); INSERT INTO notes VALUES ('first')"); err != nil {
+		return err
+	}
+	time.Sleep(2 * time.Second)
+	between, err := psqlURL(ctx, cc, "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+	if err != nil {
+		return err
+	}
+	time.Sleep(2 * time.Second)
+	if _, err := psqlURL(ctx, cc, "INSERT INTO notes VALUES ('second')"); err != nil {
+		return err
+	}
+	if err := stop(ctx, cc); err != nil {
+		return err
+	}
+	_, err = cc.Restore(dagger.CommandcenterRestoreOpts{FromStore: true, Time: "2001-01-01T00:00:00Z"}).Project(ctx)
+	if err == nil || !strings.Contains(err.Error(), "outside what the store holds") || !strings.Contains(err.Error(), "the data was not changed") {
+		return fmt.Errorf("restore to 2001: wanted a refusal with the store's range, got %v", err)
+	}
+	if _, err := cc.Restore(dagger.CommandcenterRestoreOpts{FromStore: true, Time: between}).Start().Project(ctx); err != nil {
+		return fmt.Errorf("restore --from-store --time %s, then start: %w", between, err)
+	}
+	rows, err := psqlURL(ctx, cc, "SELECT string_agg(body, ',' ORDER BY body) FROM notes")
+	if err != nil || rows != "first" {
+		return fmt.Errorf("rows after the restore to %s: wanted only the first write, got %q (%v)", between, rows, err)
+	}
+	return nil
+}
+
+// Bad store input fails before anything starts, naming the flag: wrong keys, a bucket that does not exist, --local-only without a store.
+//
+// +check
+func (m *Tests) StoreBadInputFailsFast(ctx context.Context) error {
+	store, err := newStore("bad-input" + nonce())
+	if err != nil {
+		return err
+	}
+	wrongKeys := store.options("store-bad-keys", storeKeyID, "not-the-secret")
+	noBucket := store.options("store-no-bucket", storeKeyID, storeKeyValue)
+	noBucket.Store = "s3://no-such-bucket/x"
+	cases := []struct {
+		name string
+		opts dagger.CommandcenterOpts
+		want string
+	}{
+		{"wrong keys", wrongKeys, "--store-credentials"},
+		{"no bucket", noBucket, "does not exist"},
+	}
+	var errs []error
+	for _, c := range cases {
+		began := time.Now()
+		cc := dag.Commandcenter(c.opts)
+		_, err := cc.Start().Project(ctx)
+		switch {
+		case err == nil:
+			errs = append(errs, errors.Join(fmt.Errorf("%s: wanted the start refused, it started", c.name), stop(ctx, cc)))
+		case !strings.Contains(err.Error(), c.want):
+			errs = append(errs, fmt.Errorf("%s: wanted an error naming %q, got %v", c.name, c.want, err))
+		case time.Since(began) > 90*time.Second:
+			errs = append(errs, fmt.Errorf("%s: wanted a fast refusal, took %s", c.name, time.Since(began)))
+		}
+		if st, _, err := readStatus(ctx, cc); err == nil && st.Services[0].State != "never-started" {
+			errs = append(errs, fmt.Errorf("%s: wanted postgres never started, got %q", c.name, st.Services[0].State))
+		}
+	}
+	_, err = dag.Commandcenter(fixture("store-none")).Reset(dagger.CommandcenterResetOpts{Yes: true, LocalOnly: true}).Project(ctx)
+	if err == nil || !strings.Contains(err.Error(), "no store") {
+		errs = append(errs, fmt.Errorf("reset --local-only without a store: wanted a refusal, got %v", err))
+	}
+	return errors.Join(errs...)
+}
