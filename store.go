@@ -100,11 +100,17 @@ func (m *Commandcenter) storeRun(ctx context.Context, args ...string) (string, e
 
 // checkStore fails, before anything starts, unless the store answers,
 // its bucket exists and the credentials work; the error names the flag.
+// A project whose postgres already runs keeps serving when the store is
+// down (it reports the failure in status): the check then only warns.
 func (m *Commandcenter) checkStore(ctx context.Context) error {
 	if !m.Settings.Store.Enabled() {
 		return nil
 	}
 	_, err := m.storeRun(ctx, "check")
+	if err != nil && m.status(ctx, stack.Postgres).State == stack.StateRunning {
+		fmt.Fprintf(os.Stderr, "project %q: %v\nIts postgres runs, and keeps serving: see `dagger call status` for its archiving\n", m.Project, err)
+		return nil
+	}
 	return err
 }
 

@@ -42,6 +42,23 @@ check() {
 	if cc_lease_get; then :; else
 		[ $? -eq 1 ] || { echo "$cc_error" >&2; exit 2; }
 	fi
+	check_conditional_writes
+}
+
+# check_conditional_writes: the lease is only as safe as the store's
+# conditional writes. A second If-None-Match: * PUT of one object must be
+# refused (412); a store that takes it cannot keep two engines apart.
+check_conditional_writes() {
+	probe=${COMMANDCENTER_STORE_LEASE_KEY%/lease}/probe-$(cc_random_id)
+	echo probe >"$cc_tmp/probe"
+	first=$(cc_s3 PUT "$probe" -H 'If-None-Match: *' -T "$cc_tmp/probe")
+	second=$(cc_s3 PUT "$probe" -H 'If-None-Match: *' -T "$cc_tmp/probe")
+	cc_s3 DELETE "$probe" >/dev/null
+	[ "$first" = 200 ] || { cc_s3_error "$first" >&2; exit 2; }
+	if [ "$second" != 412 ]; then
+		echo "the store at $COMMANDCENTER_STORE_BUCKET_URL does not enforce conditional writes (a second PUT with If-None-Match: * got $second, not 412), on which the project's lease depends to keep two engines from writing one project: use a store that does (AWS S3, Cloudflare R2, MinIO, versitygw)" >&2
+		exit 2
+	fi
 }
 
 # claim: takes the lease for this copy. A lease held by another copy is
@@ -124,6 +141,8 @@ restore() {
 	backup_at=$(date -u -d "@$stop" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo "$stop")
 	cc_write "$cc_dir/postgres.restored" "at=$(cc_now)" "instance=${COMMANDCENTER_INSTANCE:-}" \
 		"backup=$label" "backup_at=$backup_at" "target=${1:-latest}" "until=" "took_ms=$(($(cc_uptime_ms) - began))"
+	# the backup restored from serves this copy too: its WAL follows
+	cc_write "$cc_dir/postgres.backup" "label=$label" "at=$backup_at" "epoch=$stop" "copy=$copy" "error="
 	rm -f "$cc_dir/postgres.restoring" "$cc_dir/postgres.restore-target"
 	upto="to its end"
 	[ -z "${1:-}" ] || upto="up to $1"
@@ -190,7 +209,9 @@ backup_due() {
 
 backup() {
 	began=$(cc_uptime_ms)
-	if pgb backup --type=full 2>"$cc_tmp/backup"; then
+	status=0
+	pgb backup --type=full 2>"$cc_tmp/backup" || status=$?
+	if [ "$status" -eq 0 ]; then
 		pgb info --output=json >"$cc_tmp/info" 2>/dev/null || :
 		label=$(grep -o '"label":"[^"]*"' "$cc_tmp/info" | tail -n 1 | cut -d'"' -f4)
 		cc_write "$cc_dir/postgres.backup" "label=$label" "at=$(cc_now)" "epoch=$(date +%s)" "copy=$copy" \
@@ -198,10 +219,11 @@ backup() {
 		say "postgres: base backup $label in the store, in $(($(cc_uptime_ms) - began)) ms"
 	else
 		error=$(grep -v '^[[:space:]]*$' "$cc_tmp/backup" | tail -n 1 | cut -c 1-300)
-		cc_write "$cc_dir/postgres.backup.tmp2" "label=$(cc_field "$cc_dir/postgres.backup" label)" \
+		[ -n "$error" ] || error="pgbackrest backup exited with status $status (stopped with the server?)"
+		# the last good backup stays named, with this failure beside it
+		cc_write "$cc_dir/postgres.backup" "label=$(cc_field "$cc_dir/postgres.backup" label)" \
 			"at=$(cc_field "$cc_dir/postgres.backup" at)" "epoch=$(cc_field "$cc_dir/postgres.backup" epoch)" \
 			"copy=$(cc_field "$cc_dir/postgres.backup" copy)" "failed_at=$(cc_now)" "error=$error"
-		mv -f "$cc_dir/postgres.backup.tmp2" "$cc_dir/postgres.backup"
 		say "postgres: base backup failed, tried again later: $error"
 	fi
 }
@@ -223,11 +245,16 @@ renew() {
 
 agent() {
 	trap '' HUP INT QUIT TERM
-	until pg_isready -q -h "$socket"; do sleep 0.5; done
+	until pg_isready -q -h "$socket" -U "$POSTGRES_USER" -d "$POSTGRES_DB"; do sleep 0.5; done
 	if [ "$(cc_field "$cc_dir/postgres.restored" instance)" = "${COMMANDCENTER_INSTANCE:-}" ]; then
 		until=$(sed -n 's/.*last completed transaction was at log time \(.*\)$/\1/p' "$cc_dir/postgres.log" 2>/dev/null | tail -n 1)
 		sed -i "s/^until=.*/until=${until:-none}/" "$cc_dir/postgres.restored"
 		say "postgres: the restored database has every transaction up to ${until:-the end of the archive}"
+	fi
+	# The local record may name a backup of another store (--store changed,
+	# or the store lost it): the store itself says whether it has one.
+	if [ "$(stanza_status)" != 0 ]; then
+		rm -f "$cc_dir/postgres.backup"
 	fi
 	period=$((ttl / 3))
 	while :; do
@@ -271,6 +298,11 @@ serve() {
 
 flush() {
 	[ "$(sql 'select pg_is_in_recovery()')" = f ] || exit 0
+	since=$(cc_field "$cc_dir/postgres.archive" failing_since)
+	if [ -n "$since" ]; then
+		say "postgres: archiving to the store fails since $since: the WAL since $(cc_field "$cc_dir/postgres.archive" at) stays in this engine, and is archived at the next start once the store is back"
+		exit 0
+	fi
 	wal=$(sql 'select pg_walfile_name(pg_switch_wal() - 1)')
 	began=$(cc_uptime_ms)
 	until [ "$(sql "select coalesce(last_archived_wal >= '$wal', false) from pg_stat_archiver")" = t ]; do
@@ -291,8 +323,10 @@ drop() {
 	copy=$(cat "$cc_dir/postgres.copy" 2>/dev/null) || copy=$(cc_random_id)
 	dropping=1
 	claim
-	pgb stop
-	pgb stanza-delete --force
+	if [ "$(stanza_status)" != 1 ]; then
+		pgb stop
+		pgb stanza-delete --force
+	fi
 	status=$(cc_s3 DELETE "$COMMANDCENTER_STORE_LEASE_KEY")
 	case $status in 204 | 200 | 404) ;; *) cc_s3_error "$status" >&2; exit 2 ;; esac
 	say "project \"$project\": its copy in the store $COMMANDCENTER_STORE is deleted"

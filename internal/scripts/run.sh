@@ -148,6 +148,11 @@ run_child() {
 	final=0
 	wait "$child" 2>/dev/null || final=$?
 	[ "$final" -eq 127 ] || status=$final
+	# What COMMAND left in its process group (a server's helper, a child
+	# that outlived it) would keep the lock and the log open: it goes too.
+	if [ -n "$group" ]; then
+		kill -s KILL -- "-$child" 2>/dev/null || :
+	fi
 	if [ -n "$killer" ]; then
 		kill "$killer" 2>/dev/null || :
 		killer=
