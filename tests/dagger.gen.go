@@ -493,6 +493,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StoreDrillRestoresEverything(&parent, ctx)
+		case "StoreLeaseKeepsEnginesApart":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreLeaseKeepsEnginesApart(&parent, ctx)
+		case "StoreOutageIsReportedAndCaughtUp":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreOutageIsReportedAndCaughtUp(&parent, ctx)
 		case "StorePointInTimeRestore":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)

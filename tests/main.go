@@ -63,6 +63,8 @@ func (m *Tests) suite() []test {
 		{"StoreDrillRestoresEverything", m.StoreDrillRestoresEverything},
 		{"StorePointInTimeRestore", m.StorePointInTimeRestore},
 		{"StoreBadInputFailsFast", m.StoreBadInputFailsFast},
+		{"StoreLeaseKeepsEnginesApart", m.StoreLeaseKeepsEnginesApart},
+		{"StoreOutageIsReportedAndCaughtUp", m.StoreOutageIsReportedAndCaughtUp},
 	}
 }
 

@@ -30,32 +30,60 @@ const (
 )
 
 // testStore is an S3 server of its own: its service, its certificate
-// authority, and the module options that use it.
+// authority, and its data volume, where the test can take it down.
 type testStore struct {
 	service *dagger.Service
 	ca      *dagger.Secret
+	data    *dagger.CacheVolume
 }
+
+// storeSupervisor runs the gateway ("$@") while /data/.down does not
+// exist: the test takes the store down, and its port with it, by creating
+// that file, and brings it back by removing it.
+const storeSupervisor = `while :; do
+	if [ -e /data/.down ]; then sleep 0.2; continue; fi
+	"$@" & pid=$!
+	while [ ! -e /data/.down ] && kill -0 $pid 2>/dev/null; do sleep 0.2; done
+	kill $pid 2>/dev/null; wait $pid
+done`
 
 // newStore starts versitygw with a bucket on a new volume, serving TLS
 // for the host name "s3" with a certificate of a new authority.
-func newStore(name string) (testStore, error) {
+func newStore(ctx context.Context, name string) (testStore, error) {
 	certPEM, keyPEM, err := selfSigned(storeHost)
 	if err != nil {
 		return testStore{}, err
 	}
+	image := dag.Container().From("versity/versitygw:v1.8.0")
+	entrypoint, err := image.Entrypoint(ctx)
+	if err != nil {
+		return testStore{}, err
+	}
+	data := dag.CacheVolume("commandcenter-tests-s3-" + name)
 	certs := dag.Directory().WithNewFile("s3.crt", certPEM).WithNewFile("s3.key", keyPEM)
-	svc := dag.Container().From("versity/versitygw:v1.8.0").
+	svc := image.
 		WithDirectory("/certs", certs).
 		WithSecretVariable("ROOT_ACCESS_KEY", dag.SetSecret("store-key-id", storeKeyID)).
 		WithSecretVariable("ROOT_SECRET_KEY", dag.SetSecret("store-key-secret", storeKeyValue)).
-		WithMountedCache("/data", dag.CacheVolume("commandcenter-tests-s3-"+name)).
+		WithMountedCache("/data", data).
 		WithExec([]string{"mkdir", "-p", "/data/" + storeBucket}).
 		WithEnvVariable("VGW_BACKEND", "posix").
 		WithEnvVariable("VGW_BACKEND_ARG", "/data").
 		WithEnvVariable("VGW_ARGS", "--port :7070 --cert /certs/s3.crt --key /certs/s3.key --health /health --quiet").
 		WithExposedPort(7070).
-		AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true})
-	return testStore{service: svc, ca: dag.SetSecret("store-ca-"+name, certPEM)}, nil
+		AsService(dagger.ContainerAsServiceOpts{Args: append([]string{"sh", "-c", storeSupervisor, "sh"}, entrypoint...)})
+	return testStore{service: svc, ca: dag.SetSecret("store-ca-"+name, certPEM), data: data}, nil
+}
+
+// setDown takes the store down (its port closes) or brings it back.
+func (s testStore) setDown(ctx context.Context, down bool) error {
+	cmd := "rm -f /data/.down"
+	if down {
+		cmd = "touch /data/.down"
+	}
+	_, err := dag.Container().From(postgresImage).WithMountedCache("/data", s.data).
+		WithEnvVariable("NONCE", nonce()).WithExec([]string{"sh", "-c", cmd}).Sync(ctx)
+	return err
 }
 
 // selfSigned makes a certificate for host, its own authority.
@@ -158,7 +186,7 @@ func waitDurable(ctx context.Context, cc *dagger.Commandcenter) (storeStatus, er
 // +check
 func (m *Tests) StoreDrillRestoresEverything(ctx context.Context) error {
 	const project = "store-drill"
-	store, err := newStore(project + nonce())
+	store, err := newStore(ctx, project+nonce())
 	if err != nil {
 		return err
 	}
@@ -239,7 +267,7 @@ func storeSecrets(ctx context.Context, cc *dagger.Commandcenter) (password, key 
 // +check
 func (m *Tests) StorePointInTimeRestore(ctx context.Context) error {
 	const project = "store-pitr"
-	store, err := newStore(project + nonce())
+	store, err := newStore(ctx, project+nonce())
 	if err != nil {
 		return err
 	}
@@ -288,7 +316,7 @@ func pointInTime(ctx context.Context, cc *dagger.Commandcenter) error {
 //
 // +check
 func (m *Tests) StoreBadInputFailsFast(ctx context.Context) error {
-	store, err := newStore("bad-input" + nonce())
+	store, err := newStore(ctx, "bad-input"+nonce())
 	if err != nil {
 		return err
 	}
@@ -325,4 +353,165 @@ func (m *Tests) StoreBadInputFailsFast(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("reset --local-only without a store: wanted a refusal, got %v", err))
 	}
 	return errors.Join(errs...)
+}
+
+// rival is a client of the store that writes the project's lease as
+// another engine would: held by copy "rival" (renewLease, every 2 s), or
+// released by it (putLease, once).
+func (s testStore) rival(project, state string) *dagger.Container {
+	return dag.Container().From(postgresImage).
+		WithExec([]string{"sh", "-c", "command -v curl || { command -v apk >/dev/null && apk add --no-cache curl; } || { apt-get update -qq && apt-get install -y -qq curl; }"}).
+		WithServiceBinding(storeHost, s.service).
+		WithMountedSecret("/ca.pem", s.ca).
+		WithSecretVariable("KEYS", dag.SetSecret("store-rival-keys", "user = \""+storeKeyID+":"+storeKeyValue+"\"")).
+		WithEnvVariable("LEASE", "https://"+storeHost+":7070/"+storeBucket+"/tests/"+project+"/commandcenter/lease").
+		WithEnvVariable("STATE", state).
+		WithEnvVariable("NONCE", nonce())
+}
+
+const putLease = `put() {
+	printf 'copy=rival\nstate=%s\nhost=rival-engine\nat=%s\n' "$STATE" "$(date -u +%FT%TZ)" >/tmp/lease
+	printf '%s\n' "$KEYS" | curl -sSf -K - --cacert /ca.pem --aws-sigv4 aws:amz:us-east-1:s3 -X PUT \
+		-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -T /tmp/lease "$LEASE" >/dev/null
+}
+`
+
+const renewLease = putLease + `while :; do put; sleep 2; done`
+
+// A lease that another engine renews refuses the start; one that lapses is taken over; a copy older than the store's is refused.
+//
+// +check
+func (m *Tests) StoreLeaseKeepsEnginesApart(ctx context.Context) error {
+	const project = "store-lease"
+	store, err := newStore(ctx, project+nonce())
+	if err != nil {
+		return err
+	}
+	cc := dag.Commandcenter(store.options(project, storeKeyID, storeKeyValue))
+	err = lease(ctx, store, cc, project)
+	return errors.Join(err, stop(ctx, cc), reset(ctx, cc))
+}
+
+func lease(ctx context.Context, store testStore, cc *dagger.Commandcenter, project string) error {
+	if _, err := cc.Reset(dagger.CommandcenterResetOpts{Yes: true, LocalOnly: true}).Project(ctx); err != nil {
+		return fmt.Errorf("drop this engine's copy: %w", err)
+	}
+	live := store.rival(project, "held").AsService(dagger.ContainerAsServiceOpts{Args: []string{"sh", "-c", renewLease}})
+	if _, err := live.Start(ctx); err != nil {
+		return fmt.Errorf("start the rival engine's renewals: %w", explain(err))
+	}
+	began := time.Now()
+	_, err := cc.Start().Project(ctx)
+	if _, serr := live.Stop(ctx); serr != nil {
+		return serr
+	}
+	if err == nil || !strings.Contains(err.Error(), "runs on another engine") || !strings.Contains(err.Error(), "rival-engine") {
+		return fmt.Errorf("start against a live lease: wanted a refusal naming the other engine, got %v", err)
+	}
+	if took := time.Since(began); took > 90*time.Second {
+		return fmt.Errorf("start against a live lease: wanted a refusal within 90 s, took %s", took)
+	}
+	began = time.Now()
+	if _, err := cc.Start().Project(ctx); err != nil {
+		return fmt.Errorf("start once the rival's lease lapsed: %w", err)
+	}
+	if took := time.Since(began); took < 20*time.Second {
+		return fmt.Errorf("start over a lapsed lease: wanted a wait of the lease's 15 s + 5 s first, took %s", took)
+	}
+	st, out, err := readStoreStatus(ctx, cc)
+	if err != nil || st.Protection.Lease != "held" {
+		return fmt.Errorf("status after the takeover: wanted the lease held, got %v:\n%s", err, out)
+	}
+	if err := stop(ctx, cc); err != nil {
+		return err
+	}
+	if _, err := store.rival(project, "released").WithExec([]string{"sh", "-c", putLease + "put"}).Sync(ctx); err != nil {
+		return fmt.Errorf("the rival writes and releases the lease: %w", explain(err))
+	}
+	_, err = cc.Start().Project(ctx)
+	if err == nil || !strings.Contains(err.Error(), "older than the store's") || !strings.Contains(err.Error(), "reset --local-only --yes") {
+		return fmt.Errorf("start of a copy older than the store's: wanted a refusal naming the drill, got %v", err)
+	}
+	return nil
+}
+
+// The store goes down while the stack serves: the app keeps serving, the protection reports the failure and since when, and archiving catches up once the store is back.
+//
+// +check
+func (m *Tests) StoreOutageIsReportedAndCaughtUp(ctx context.Context) error {
+	const project = "store-outage"
+	store, err := newStore(ctx, project+nonce())
+	if err != nil {
+		return err
+	}
+	cc := dag.Commandcenter(store.options(project, storeKeyID, storeKeyValue))
+	err = outage(ctx, store, cc)
+	return errors.Join(err, stop(ctx, cc), reset(ctx, cc))
+}
+
+func outage(ctx context.Context, store testStore, cc *dagger.Commandcenter) error {
+	if _, err := cc.Start().Project(ctx); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	if _, err := waitDurable(ctx, cc); err != nil {
+		return err
+	}
+	if err := store.setDown(ctx, true); err != nil {
+		return fmt.Errorf("take the store down: %w", err)
+	}
+	if _, err := psqlURL(ctx, cc, "CREATE TABLE IF NOT EXISTS notes (body text); INSERT INTO notes VALUES ('during the outage')"); err != nil {
+		return err
+	}
+	wal, err := psqlURL(ctx, cc, "SELECT pg_walfile_name(pg_switch_wal() - 1)")
+	if err != nil {
+		return err
+	}
+	down, err := waitProtection(ctx, cc, "archiving to fail", func(p protectionStatus) bool {
+		return p.ArchiveFailingSince != "" && !p.Durable && strings.Contains(p.Warning, "archiving to the store fails since")
+	})
+	if err != nil {
+		return err
+	}
+	if h, err := getBackendHealth(ctx, cc); err != nil || h.Status != "ok" {
+		return fmt.Errorf("/health while the store is down: wanted ok, got %+v (%v)", h, err)
+	}
+	if err := store.setDown(ctx, false); err != nil {
+		return fmt.Errorf("bring the store back: %w", err)
+	}
+	_, err = waitProtection(ctx, cc, "archiving to catch up with "+wal, func(p protectionStatus) bool {
+		return p.ArchiveFailingSince == "" && p.Durable && p.LastArchivedWAL >= wal
+	})
+	if err != nil {
+		return fmt.Errorf("%w (failing since %s)", err, down.ArchiveFailingSince)
+	}
+	return nil
+}
+
+type protectionStatus struct {
+	Durable             bool   `json:"durable"`
+	Warning             string `json:"warning"`
+	LastArchivedWAL     string `json:"last_archived_wal"`
+	ArchiveFailingSince string `json:"archive_failing_since"`
+}
+
+// waitProtection polls Status, at most 4 min, until ok holds of its protection.
+func waitProtection(ctx context.Context, cc *dagger.Commandcenter, what string, ok func(protectionStatus) bool) (protectionStatus, error) {
+	var p protectionStatus
+	out := ""
+	for deadline := time.Now().Add(4 * time.Minute); time.Now().Before(deadline); time.Sleep(3 * time.Second) {
+		var err error
+		if out, err = cc.Status(ctx); err != nil {
+			return p, fmt.Errorf("status: %w", err)
+		}
+		var st struct {
+			Protection protectionStatus `json:"protection"`
+		}
+		if err := json.Unmarshal([]byte(out), &st); err != nil {
+			return p, fmt.Errorf("status: wanted JSON, got %q", out)
+		}
+		if p = st.Protection; ok(p) {
+			return p, nil
+		}
+	}
+	return p, fmt.Errorf("protection: waited 4 min for %s, last status:\n%s", what, out)
 }
