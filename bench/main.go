@@ -33,7 +33,7 @@ import (
 	"time"
 )
 
-var phases = []string{"solo", "warm", "change", "naive", "restart", "cold"}
+var phases = []string{"solo", "warm", "change", "naive", "restart", "cold", "store"}
 
 // driver runs the phases, each in its own engine session.
 type driver struct {
@@ -50,6 +50,7 @@ func main() {
 	enginePID := flag.Int("engine-pid", 0, "PID of the engine process as this host sees it, for the memory of the capacity phases; 0 looks for the one process named "+engineComm)
 	frontendOnly := flag.Bool("frontend-only", false, "run only the frontend phase")
 	skipFrontend := flag.Bool("skip-frontend", false, "leave out the frontend phase")
+	storeOnly := flag.Bool("store-only", false, "run only the store phase (WAL archiving's cost, a 1 GB restore, the RPO)")
 	registry := flag.String("frontend-registry", "", "the npm registry the frontend phase installs the real-size fixture from (--registry of the tests module's Bench); empty for Bench's default, the lab mirror")
 	flag.Parse()
 	counts, err := parseCapacity(*capacity)
@@ -61,21 +62,28 @@ func main() {
 		err = errors.New("-frontend-only with -capacity-only or -skip-frontend: leave one out")
 	case *frontendOnly:
 		counts = nil
+	case *storeOnly && (*capacityOnly || *frontendOnly):
+		err = errors.New("-store-only with -capacity-only or -frontend-only: leave one out")
+	case *storeOnly:
+		counts = nil
 	}
 	exitOn(err)
 
 	run := strconv.FormatInt(time.Now().Unix(), 36)
 	d := driver{dagger: *daggerBin, mod: *mod, run: run}
 	report := Report{Run: run, Machine: machine(), Samples: map[string][]float64{}, Installs: map[string]int{},
-		CapacityOnly: *capacityOnly, FrontendOnly: *frontendOnly}
+		CapacityOnly: *capacityOnly, FrontendOnly: *frontendOnly, StoreOnly: *storeOnly}
 	if len(counts) > 0 {
 		d.memory, report.Memory = locateEngine("/proc", *enginePID)
 	}
-	if !*capacityOnly && !*frontendOnly {
+	switch {
+	case *storeOnly:
+		exitOn(d.runPhase("store", &report))
+	case !*capacityOnly && !*frontendOnly:
 		exitOn(d.runPhases(&report))
 	}
 	exitOn(d.runCapacity(counts, &report))
-	if !*capacityOnly && !*skipFrontend {
+	if !*capacityOnly && !*skipFrontend && !*storeOnly {
 		exitOn(d.runFrontend(*registry, &report))
 	}
 	report.evaluate()
@@ -95,20 +103,28 @@ func exitOn(err error) {
 	}
 }
 
-// runPhases runs the phases other than capacity, one after another.
+// runPhases runs the phases other than capacity and frontend, one after another.
 func (d driver) runPhases(report *Report) error {
 	for _, phase := range phases {
-		fmt.Fprintf(os.Stderr, "bench: phase %s\n", phase)
-		out, err := d.call([]string{"--phase", phase}, nil)
-		if err != nil {
-			return fmt.Errorf("%s: %w", phase, err)
+		if err := d.runPhase(phase, report); err != nil {
+			return err
 		}
-		for name, values := range out.Samples {
-			report.Samples[name] = values
-		}
-		for name, n := range countInstalls(out.progress) {
-			report.Installs[phase+"/"+name] = n
-		}
+	}
+	return nil
+}
+
+// runPhase runs one phase in its own session and adds its samples.
+func (d driver) runPhase(phase string, report *Report) error {
+	fmt.Fprintf(os.Stderr, "bench: phase %s\n", phase)
+	out, err := d.call([]string{"--phase", phase}, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", phase, err)
+	}
+	for name, values := range out.Samples {
+		report.Samples[name] = values
+	}
+	for name, n := range countInstalls(out.progress) {
+		report.Installs[phase+"/"+name] = n
 	}
 	return nil
 }

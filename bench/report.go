@@ -17,7 +17,8 @@ type Report struct {
 	Machine      string               `json:"machine"`
 	CapacityOnly bool                 `json:"capacityOnly,omitempty"` // only the capacity phases ran
 	FrontendOnly bool                 `json:"frontendOnly,omitempty"` // only the frontend phase ran
-	Samples      map[string][]float64 `json:"samples"`                // seconds; capacity/…/failures are counts, …-mib MiB
+	StoreOnly    bool                 `json:"storeOnly,omitempty"`    // only the store phase ran
+	Samples      map[string][]float64 `json:"samples"`                // seconds; capacity/…/failures and …-rows are counts, …-mib MiB, …-tps transactions per second
 	Installs     map[string]int       `json:"installs"`               // install steps executed, by phase/step
 	Errors       map[string][]string  `json:"errors,omitempty"`       // failures a phase measured rather than stopped at, by phase
 	Memory       string               `json:"memory,omitempty"`       // how the capacity phases' memory is measured, or why not
@@ -69,7 +70,7 @@ func (r *Report) evaluate() {
 	for name, values := range r.Samples {
 		r.Stats[name] = stat(values)
 	}
-	if !r.CapacityOnly && !r.FrontendOnly {
+	if !r.CapacityOnly && !r.FrontendOnly && !r.StoreOnly {
 		r.phaseTargets()
 	}
 	r.Capacity = capacityRows(r.Stats)
@@ -153,7 +154,7 @@ func (r *Report) measurementsMarkdown(b *strings.Builder) {
 	if len(names) == 0 {
 		return
 	}
-	b.WriteString("\n| Measurement | n | min (s) | median (s) | max (s) |\n|---|---|---|---|---|\n")
+	b.WriteString("\n| Measurement (s, unless its name gives the unit) | n | min | median | max |\n|---|---|---|---|---|\n")
 	for _, name := range names {
 		s := r.Stats[name]
 		fmt.Fprintf(b, "| %s | %d | %.2f | %.2f | %.2f |\n", name, s.N, s.Min, s.Median, s.Max)

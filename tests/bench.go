@@ -28,7 +28,7 @@ type benchResult struct {
 	Errors  []string             `json:"errors,omitempty"`
 }
 
-// Measure one phase of the benchmark and return its samples as JSON: solo, warm, change, naive, restart, cold, capacity or frontend.
+// Measure one phase of the benchmark and return its samples as JSON: solo, warm, change, naive, restart, cold, capacity, frontend or store.
 //
 // Run it through bench/ (see the README), which also counts the install
 // steps the engine ran, computes the statistics, reads the engine's memory
@@ -39,10 +39,12 @@ type benchResult struct {
 // frontend (testdata/realsize, about 500 npm packages from --registry)
 // after source-only changes, with the module and with the naive layering;
 // it prints "commandcenter-bench: frontend warm" once the module's install
-// is warm.
+// is warm. The store phase measures, against an S3 server in the engine,
+// pgbench's TPS with WAL archiving on and off, the restore of a database
+// of about 1 GB after the drill, and the acknowledged writes a crash loses.
 func (m *Tests) Bench(
 	ctx context.Context,
-	// solo, warm, change, naive, restart, cold, capacity or frontend.
+	// solo, warm, change, naive, restart, cold, capacity, frontend or store.
 	phase string,
 	// An identifier of the benchmark run; the change, naive, cold and fresh
 	// capacity phases use it to make a change, or a project, no earlier run
@@ -66,7 +68,7 @@ func (m *Tests) Bench(
 ) (string, error) {
 	phases := map[string]func(context.Context, string, *benchResult) error{
 		"solo": benchSolo, "warm": benchWarm, "change": benchChange,
-		"naive": benchNaive, "restart": benchRestart, "cold": benchCold,
+		"naive": benchNaive, "restart": benchRestart, "cold": benchCold, "store": benchStore,
 		"capacity": func(ctx context.Context, run string, res *benchResult) error {
 			return benchCapacity(ctx, run, projects, fresh, res)
 		},
@@ -76,7 +78,7 @@ func (m *Tests) Bench(
 	}
 	f, ok := phases[phase]
 	if !ok {
-		return "", fmt.Errorf("unknown phase %q: want solo, warm, change, naive, restart, cold, capacity or frontend", phase)
+		return "", fmt.Errorf("unknown phase %q: want solo, warm, change, naive, restart, cold, capacity, frontend or store", phase)
 	}
 	res := &benchResult{Phase: phase, Samples: map[string][]float64{}}
 	if err := f(ctx, run, res); err != nil {

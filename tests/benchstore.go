@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"dagger/tests/internal/dagger"
+)
+
+// The store phase of the benchmark, against versitygw in the engine: write
+// throughput with archiving on and off (pgbench), the restore of a database
+// of about 1 GB after the drill, and the writes a crash loses (the RPO).
+
+// pgbenchScale makes pgbench's tables about 1 GB (15 MB per unit).
+const pgbenchScale = 70
+
+func benchStore(ctx context.Context, run string, res *benchResult) error {
+	store, err := newStore(ctx, "bench-"+run)
+	if err != nil {
+		return err
+	}
+	archived := store.options("bench-store", storeKeyID, storeKeyValue)
+	plain := fixture("bench-plain")
+	var errs []error
+	for _, o := range []dagger.CommandcenterOpts{archived, plain} {
+		cc := dag.Commandcenter(o)
+		errs = append(errs, benchThroughput(ctx, cc, o.Store != "", res), stop(ctx, cc))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	errs = append(errs, benchRestore(ctx, archived, res), benchRPO(ctx, dag.Commandcenter(archived), res))
+	return errors.Join(append(errs, reset(ctx, dag.Commandcenter(archived)), reset(ctx, dag.Commandcenter(plain)))...)
+}
+
+// pgbench runs pgbench against cc's postgres with args, as the client does
+// with the module's DatabaseURL, and returns its output.
+func pgbench(ctx context.Context, cc *dagger.Commandcenter, args string) (string, error) {
+	out, err := dag.Container().From(postgresImage).
+		WithServiceBinding("db", cc.Postgres()).
+		WithSecretVariable("DATABASE_URL", cc.DatabaseURL(dagger.CommandcenterDatabaseURLOpts{Host: "db"})).
+		WithEnvVariable("NONCE", nonce()).
+		WithExec([]string{"sh", "-c", `pgbench ` + args + ` "$DATABASE_URL" 2>&1`}).
+		Stdout(ctx)
+	return out, explain(err)
+}
+
+var tpsPattern = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+
+// benchThroughput loads pgbench's tables (about 1 GB) and measures its
+// TPS for 30 s with 4 clients: store/pgbench-archiving-tps or
+// store/pgbench-plain-tps.
+func benchThroughput(ctx context.Context, cc *dagger.Commandcenter, archiving bool, res *benchResult) error {
+	if err := startAll(ctx, cc); err != nil {
+		return err
+	}
+	if archiving {
+		if _, err := waitDurable(ctx, cc); err != nil {
+			return err
+		}
+	}
+	took, err := timed(func() error {
+		_, err := pgbench(ctx, cc, "-i -q -s "+strconv.Itoa(pgbenchScale))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("pgbench -i: %w", err)
+	}
+	label := map[bool]string{true: "store/pgbench-archiving", false: "store/pgbench-plain"}[archiving]
+	res.add(label+"-init", took)
+	for range benchRepeats {
+		out, err := pgbench(ctx, cc, "-T 30 -c 4 -j 2")
+		found := tpsPattern.FindStringSubmatch(out)
+		if err != nil || found == nil {
+			return fmt.Errorf("pgbench: %v\n%s", err, out)
+		}
+		tps, _ := strconv.ParseFloat(found[1], 64)
+		res.Samples[label+"-tps"] = append(res.Samples[label+"-tps"], tps)
+	}
+	return nil
+}
+
+// benchRestore takes a fresh base backup of the loaded database (the
+// project started again with a backup interval of 1 min), stops it, drops
+// this engine's copy and times the start that restores it:
+// store/restore-1gb (the whole Start), store/restore-1gb-pgbackrest (the
+// pgbackrest restore alone) and store/restore-1gb-mib (the database's size).
+func benchRestore(ctx context.Context, archived dagger.CommandcenterOpts, res *benchResult) error {
+	archived.StoreBackupInterval = "1m"
+	cc := dag.Commandcenter(archived)
+	if err := startAll(ctx, cc); err != nil {
+		return err
+	}
+	size, err := psqlURL(ctx, cc, "SELECT pg_database_size('commandcenter') / 1048576")
+	if err != nil {
+		return errors.Join(err, stop(ctx, cc))
+	}
+	mib, _ := strconv.ParseFloat(size, 64)
+	res.Samples["store/restore-1gb-mib"] = []float64{mib}
+	if err := waitNewBackup(ctx, cc); err != nil {
+		return errors.Join(err, stop(ctx, cc))
+	}
+	for range benchRepeats {
+		if err := stop(ctx, cc); err != nil {
+			return err
+		}
+		if _, err := cc.Reset(dagger.CommandcenterResetOpts{Yes: true, LocalOnly: true}).Project(ctx); err != nil {
+			return fmt.Errorf("the drill: %w", err)
+		}
+		took, err := timed(func() error { return startAll(ctx, cc) })
+		if err != nil {
+			return fmt.Errorf("start after the drill: %w", err)
+		}
+		res.add("store/restore-1gb", took)
+		restored, err := restoredTook(ctx, cc)
+		if err != nil {
+			return errors.Join(err, stop(ctx, cc))
+		}
+		res.add("store/restore-1gb-pgbackrest", restored)
+	}
+	return stop(ctx, cc)
+}
+
+// waitNewBackup waits, at most 10 min, for a base backup taken after now.
+func waitNewBackup(ctx context.Context, cc *dagger.Commandcenter) error {
+	first, err := waitDurable(ctx, cc)
+	if err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Second) {
+		st, _, err := readStoreStatus(ctx, cc)
+		if err != nil {
+			return err
+		}
+		if st.Protection.LastBackup != first.Protection.LastBackup {
+			return nil
+		}
+	}
+	return fmt.Errorf("no new base backup within 10 min of %s", first.Protection.LastBackup)
+}
+
+var restoredPattern = regexp.MustCompile(`restored from the store \S+ in (\d+) ms`)
+
+// restoredTook reads from postgres's log how long its last restore took.
+func restoredTook(ctx context.Context, cc *dagger.Commandcenter) (time.Duration, error) {
+	logs, err := serviceLogs(ctx, cc, "postgres", 400)
+	if err != nil {
+		return 0, err
+	}
+	found := restoredPattern.FindAllStringSubmatch(logs, -1)
+	if found == nil {
+		return 0, errors.New("postgres: no restore line in its log after the drill")
+	}
+	ms, _ := strconv.Atoi(found[len(found)-1][1])
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// benchRPO writes one row every 0.1 s, each acknowledged, kills postgres
+// (SIGKILL: no last archiving, as in a crash) 45 s in, drops this engine's
+// copy and starts again: store/rpo-kill-lost-rows is how many acknowledged
+// rows the store did not have, store/rpo-kill-written-rows how many were
+// written. The start waits for the killed copy's lease to lapse.
+func benchRPO(ctx context.Context, cc *dagger.Commandcenter, res *benchResult) error {
+	if err := startAll(ctx, cc); err != nil {
+		return err
+	}
+	if _, err := psqlURL(ctx, cc, "DROP TABLE IF EXISTS rpo; CREATE TABLE rpo (i int)"); err != nil {
+		return err
+	}
+	type acked struct {
+		out string
+		err error
+	}
+	done := make(chan acked, 1)
+	go func() {
+		out, err := dag.Container().From(postgresImage).
+			WithServiceBinding("db", cc.Postgres()).
+			WithSecretVariable("DATABASE_URL", cc.DatabaseURL(dagger.CommandcenterDatabaseURLOpts{Host: "db"})).
+			WithEnvVariable("NONCE", nonce()).
+			WithExec([]string{"sh", "-c", `i=0; while [ $i -lt 1200 ]; do i=$((i + 1))
+psql "$DATABASE_URL" -qc "INSERT INTO rpo VALUES ($i)" 2>/dev/null || exit 0; echo $i; sleep 0.1; done`}).
+			Stdout(ctx)
+		done <- acked{out, err}
+	}()
+	time.Sleep(45 * time.Second)
+	if _, err := cc.Postgres().Stop(ctx, dagger.ServiceStopOpts{Kill: true}); err != nil {
+		return fmt.Errorf("kill postgres: %w", err)
+	}
+	a := <-done
+	if a.err != nil {
+		return fmt.Errorf("writer: %w", a.err)
+	}
+	lines := strings.Fields(a.out)
+	if len(lines) == 0 {
+		return errors.New("writer: no acknowledged row")
+	}
+	written, _ := strconv.Atoi(lines[len(lines)-1])
+	errs := []error{stop(ctx, cc)}
+	if _, err := cc.Reset(dagger.CommandcenterResetOpts{Yes: true, LocalOnly: true}).Project(ctx); err != nil {
+		return errors.Join(append(errs, fmt.Errorf("the drill: %w", err))...)
+	}
+	if err := startAll(ctx, cc); err != nil {
+		return errors.Join(append(errs, fmt.Errorf("start after the crash and the drill: %w", err))...)
+	}
+	count, err := psqlURL(ctx, cc, "SELECT count(*) FROM rpo")
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	restored, _ := strconv.Atoi(count)
+	res.Samples["store/rpo-kill-written-rows"] = []float64{float64(written)}
+	res.Samples["store/rpo-kill-lost-rows"] = []float64{float64(written - restored)}
+	return errors.Join(append(errs, stop(ctx, cc))...)
+}
