@@ -204,19 +204,26 @@ func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service, cfg stack.
 	return c.WithoutEntrypoint().WithDefaultArgs(cfg.Command(s))
 }
 
-func (m *Commandcenter) postgresContainer(ctx context.Context) (*dagger.Container, error) {
+// postgresConfig is the configuration with the postgres image's major
+// version, which names the data volume.
+func (m *Commandcenter) postgresConfig(ctx context.Context) (stack.Config, error) {
 	major, err := m.postgresMajor(ctx)
+	cfg := m.config()
+	cfg.PostgresMajor = major
+	return cfg, err
+}
+
+func (m *Commandcenter) postgresContainer(ctx context.Context) (*dagger.Container, error) {
+	cfg, err := m.postgresConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cfg := m.config()
-	cfg.PostgresMajor = major
 	c := m.base(m.Settings.Images.Postgres)
 	if cfg.Store.Enabled() {
 		c = c.With(withPgBackRest).With(m.withStore)
 	}
 	c = c.With(withScripts("postgres", "secret")).
-		With(m.withPGData(major)).
+		With(m.withPGData(cfg.PostgresMajor)).
 		With(m.withDBPassword(stack.User(stack.Postgres), stack.User(stack.Postgres)))
 	return m.runtime(c, stack.Postgres, cfg), nil
 }

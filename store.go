@@ -63,19 +63,17 @@ func (m *Commandcenter) withStore(c *dagger.Container) *dagger.Container {
 // storeClient is a postgres container that runs commandcenter-pg-store
 // COMMAND against the store, with the project's run and data volumes.
 func (m *Commandcenter) storeClient(ctx context.Context) (*dagger.Container, error) {
-	major, err := m.postgresMajor(ctx)
+	cfg, err := m.postgresConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cfg := m.config()
-	cfg.PostgresMajor = major
 	c := m.base(m.Settings.Images.Postgres).
 		With(withPgBackRest).
 		With(withScripts("lock", "secret")).
 		With(m.withStore).
 		WithUser(stack.User(stack.Postgres)).
 		With(m.withRunVolume(stack.Postgres)).
-		With(m.withPGData(major))
+		With(m.withPGData(cfg.PostgresMajor))
 	for _, e := range cfg.Env(stack.Postgres, m.secretFiles()) {
 		c = c.WithEnvVariable(e.Name, e.Value)
 	}

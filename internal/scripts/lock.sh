@@ -85,6 +85,22 @@ cc_random_id() {
 	od -An -N8 -tx1 /dev/urandom | tr -d ' \n'
 }
 
+# cc_wait PID: waits until PID, a child of this shell, has exited, however
+# many trapped signals come, and sets cc_status to its exit status. A wait
+# that a trap interrupted returns more than 128, and PID may have exited
+# while the trap ran: it asks once more; a shell that forgot PID answers 127.
+cc_wait() {
+	cc_status=0
+	wait "$1" || cc_status=$?
+	while kill -0 "$1" 2>/dev/null; do
+		cc_status=0
+		wait "$1" || cc_status=$?
+	done
+	cc_final=0
+	wait "$1" 2>/dev/null || cc_final=$?
+	[ "$cc_final" -eq 127 ] || cc_status=$cc_final
+}
+
 # cc_done NAME REQUEST RESULT: answers a request (see commandcenter-request).
 cc_done() {
 	cc_write "$cc_dir/$1.done" "request=$2" "result=$3" "at=$(cc_now)"

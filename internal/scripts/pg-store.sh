@@ -274,12 +274,8 @@ serve() {
 	agent "$server" &
 	helper=$!
 	trap 'say "postgres: stop signal: the server writes its shutdown checkpoint"' INT TERM QUIT HUP
-	status=0
-	wait "$server" || status=$?
-	while kill -0 "$server" 2>/dev/null; do
-		status=0
-		wait "$server" || status=$?
-	done
+	cc_wait "$server"
+	status=$cc_status
 	kill -s KILL "$helper" 2>/dev/null || :
 	if [ "$(cc_field "$cc_dir/postgres.lease" state)" = lost ]; then
 		exit 79

@@ -136,18 +136,8 @@ run_child() {
 	say "starting as $(id)"
 	$group "$@" >&3 2>&4 3>&- 4>&- &
 	child=$!
-	status=0
-	wait "$child" || status=$?
-	while kill -0 "$child" 2>/dev/null; do
-		status=0
-		wait "$child" || status=$?
-	done
-	# A wait that a trap interrupted returns more than 128, and COMMAND may
-	# have exited while the trap ran: ask once more; a shell that forgot
-	# COMMAND answers 127.
-	final=0
-	wait "$child" 2>/dev/null || final=$?
-	[ "$final" -eq 127 ] || status=$final
+	cc_wait "$child"
+	status=$cc_status
 	# What COMMAND left in its process group (a server's helper, a child
 	# that outlived it) would keep the lock and the log open: it goes too.
 	if [ -n "$group" ]; then
