@@ -126,6 +126,10 @@ func (d driver) runPhase(phase string, report *Report) error {
 	for name, n := range countInstalls(out.progress) {
 		report.Installs[phase+"/"+name] = n
 	}
+	printErrors(phase, out.Errors)
+	if len(out.Errors) > 0 {
+		report.addErrors(phase, out.Errors...)
+	}
 	return nil
 }
 

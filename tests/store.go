@@ -181,25 +181,38 @@ func waitDurable(ctx context.Context, cc *dagger.Commandcenter) (storeStatus, er
 	}
 }
 
-// Rows written, a graceful stop, the drill (the engine's copy dropped), and a start: every row is back, with the generated credentials.
-//
-// +check
-func (m *Tests) StoreDrillRestoresEverything(ctx context.Context) error {
-	const project = "store-drill"
+// withStoreProject runs body on project with a store of its own, then
+// stops the project and resets it, the store's copy included.
+func withStoreProject(ctx context.Context, project string, body func(testStore, *dagger.Commandcenter) error) error {
 	store, err := newStore(ctx, project+nonce())
 	if err != nil {
 		return err
 	}
 	cc := dag.Commandcenter(store.options(project, storeKeyID, storeKeyValue))
-	err = drill(ctx, cc)
-	return errors.Join(err, stop(ctx, cc), reset(ctx, cc))
+	return errors.Join(body(store, cc), stop(ctx, cc), reset(ctx, cc))
 }
 
-func drill(ctx context.Context, cc *dagger.Commandcenter) error {
+// startDurable starts the project and waits until the store has its base backup.
+func startDurable(ctx context.Context, cc *dagger.Commandcenter) error {
 	if _, err := cc.Start().Project(ctx); err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
-	if _, err := waitDurable(ctx, cc); err != nil {
+	_, err := waitDurable(ctx, cc)
+	return err
+}
+
+// Rows written, a graceful stop, the drill (the engine's copy dropped), and a start: every row is back, with the generated credentials.
+//
+// +check
+func (m *Tests) StoreDrillRestoresEverything(ctx context.Context) error {
+	const project = "store-drill"
+	return withStoreProject(ctx, project, func(_ testStore, cc *dagger.Commandcenter) error {
+		return drill(ctx, cc)
+	})
+}
+
+func drill(ctx context.Context, cc *dagger.Commandcenter) error {
+	if err := startDurable(ctx, cc); err != nil {
 		return err
 	}
 	rows := "drill-" + nonce()
@@ -241,7 +254,32 @@ func drill(ctx context.Context, cc *dagger.Commandcenter) error {
 	if h, err := getBackendHealth(ctx, cc); err != nil || h.Status != "ok" {
 		return fmt.Errorf("/health after the drill: wanted ok, got %+v (%v)", h, err)
 	}
-	return assertNotLeaked(ctx, cc, []string{password, key, storeKeyValue, storeCipher})
+	if err := assertNotLeaked(ctx, cc, []string{password, key, storeKeyValue, storeCipher}); err != nil {
+		return err
+	}
+	return assertNoFileHolds(ctx, cc, storeKeyValue, storeCipher)
+}
+
+// assertNoFileHolds checks that no file of the postgres container outside
+// its secret mounts holds the store's secret key or the encryption key:
+// its configuration, scripts, data, run volume and temporary files.
+func assertNoFileHolds(ctx context.Context, cc *dagger.Commandcenter, secrets ...string) error {
+	out, err := cc.Container("postgres").WithEnvVariable("NONCE", nonce()).
+		WithExec(append([]string{"sh", "-c", `for s; do grep -rlF -e "$s" /etc /usr/local/bin /var/lib/postgresql/data /var/log/commandcenter /var/lib/commandcenter-db /tmp 2>/dev/null; done; true`, "sh"}, secrets...)).
+		Stdout(ctx)
+	if err != nil {
+		return fmt.Errorf("search the postgres container's files: %w", explain(err))
+	}
+	if files := strings.TrimSpace(out); files != "" {
+		return fmt.Errorf("wanted the store's keys in no file outside the secret mounts, found them in: %s", files)
+	}
+	// The same search finds the key where it belongs: the search works.
+	mount, err := cc.Container("postgres").WithEnvVariable("NONCE", nonce()).
+		WithExec([]string{"sh", "-c", `grep -rlF -e "$1" /run/secrets; true`, "sh", secrets[0]}).Stdout(ctx)
+	if err != nil || !strings.Contains(mount, "store-credentials") {
+		return fmt.Errorf("the search did not find the key in its own secret mount: %q (%v)", mount, explain(err))
+	}
+	return nil
 }
 
 // storeSecrets reads the generated database password and SECRET_KEY, which
@@ -267,20 +305,13 @@ func storeSecrets(ctx context.Context, cc *dagger.Commandcenter) (password, key 
 // +check
 func (m *Tests) StorePointInTimeRestore(ctx context.Context) error {
 	const project = "store-pitr"
-	store, err := newStore(ctx, project+nonce())
-	if err != nil {
-		return err
-	}
-	cc := dag.Commandcenter(store.options(project, storeKeyID, storeKeyValue))
-	err = pointInTime(ctx, cc)
-	return errors.Join(err, stop(ctx, cc), reset(ctx, cc))
+	return withStoreProject(ctx, project, func(_ testStore, cc *dagger.Commandcenter) error {
+		return pointInTime(ctx, cc)
+	})
 }
 
 func pointInTime(ctx context.Context, cc *dagger.Commandcenter) error {
-	if _, err := cc.Start().Project(ctx); err != nil {
-		return fmt.Errorf("start: %w", err)
-	}
-	if _, err := waitDurable(ctx, cc); err != nil {
+	if err := startDurable(ctx, cc); err != nil {
 		return err
 	}
 	if _, err := psqlURL(ctx, cc, "CREATE TABLE IF NOT EXISTS notes (body text); INSERT INTO notes VALUES ('first')"); err != nil {
@@ -383,13 +414,9 @@ const renewLease = putLease + `while :; do put; sleep 2; done`
 // +check
 func (m *Tests) StoreLeaseKeepsEnginesApart(ctx context.Context) error {
 	const project = "store-lease"
-	store, err := newStore(ctx, project+nonce())
-	if err != nil {
-		return err
-	}
-	cc := dag.Commandcenter(store.options(project, storeKeyID, storeKeyValue))
-	err = lease(ctx, store, cc, project)
-	return errors.Join(err, stop(ctx, cc), reset(ctx, cc))
+	return withStoreProject(ctx, project, func(store testStore, cc *dagger.Commandcenter) error {
+		return lease(ctx, store, cc, project)
+	})
 }
 
 func lease(ctx context.Context, store testStore, cc *dagger.Commandcenter, project string) error {
@@ -440,20 +467,13 @@ func lease(ctx context.Context, store testStore, cc *dagger.Commandcenter, proje
 // +check
 func (m *Tests) StoreOutageIsReportedAndCaughtUp(ctx context.Context) error {
 	const project = "store-outage"
-	store, err := newStore(ctx, project+nonce())
-	if err != nil {
-		return err
-	}
-	cc := dag.Commandcenter(store.options(project, storeKeyID, storeKeyValue))
-	err = outage(ctx, store, cc)
-	return errors.Join(err, stop(ctx, cc), reset(ctx, cc))
+	return withStoreProject(ctx, project, func(store testStore, cc *dagger.Commandcenter) error {
+		return outage(ctx, store, cc)
+	})
 }
 
 func outage(ctx context.Context, store testStore, cc *dagger.Commandcenter) error {
-	if _, err := cc.Start().Project(ctx); err != nil {
-		return fmt.Errorf("start: %w", err)
-	}
-	if _, err := waitDurable(ctx, cc); err != nil {
+	if err := startDurable(ctx, cc); err != nil {
 		return err
 	}
 	if err := store.setDown(ctx, true); err != nil {
