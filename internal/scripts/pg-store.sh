@@ -159,6 +159,7 @@ prepare() {
 	target=$(cat "$cc_dir/postgres.restore-target" 2>/dev/null) || target=
 	claim
 	echo "$copy" >"$cc_dir/postgres.copy"
+	echo "$COMMANDCENTER_STORE" >"$cc_dir/postgres.store"
 	code=$(stanza_status)
 	if local_data; then
 		return 0

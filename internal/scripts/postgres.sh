@@ -30,6 +30,11 @@ if [ "$(cat "$initializing" 2>/dev/null)" = "$major" ]; then
 fi
 if [ -n "${COMMANDCENTER_STORE:-}" ]; then
 	commandcenter-pg-store prepare
+elif [ -e "$cc_dir/postgres.store" ]; then
+	# The store's archive now has a gap: the next start with the store takes
+	# a new base backup at once, from which a restore needs no missing WAL.
+	echo "[commandcenter] project \"$COMMANDCENTER_PROJECT\" was archived to the store $(cat "$cc_dir/postgres.store") and starts without it: its writes are in this engine only until it starts with its store flags again, which take a new base backup at once" >&2
+	rm -f "$cc_dir/postgres.backup"
 fi
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
 	cluster=$(cat "$marker" 2>/dev/null) || cluster=

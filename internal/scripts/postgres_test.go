@@ -126,3 +126,22 @@ func TestPgAdoptLetsARestoreMoveToANewMajor(t *testing.T) {
 		t.Errorf("postgres.major after pg-adopt over a cluster = %q, want 16 unchanged", got)
 	}
 }
+
+func TestPostgresWithoutItsStoreSaysSoAndForcesANewBaseBackup(t *testing.T) {
+	s := newSandbox(t)
+	env := s.pgEnv()
+	s.write(filepath.Join(s.dir, "pgdata", "PG_VERSION"), "16\n", 0o600)
+	s.write(filepath.Join(s.logs, "postgres.store"), "s3://team/cc\n", 0o600)
+	s.write(filepath.Join(s.logs, "postgres.backup"), "label=20261201-100000F\n", 0o600)
+	s.fake("postgres")
+	_, stderr, err := s.run(env, "postgres")
+	if err != nil {
+		t.Fatalf("postgres = %v, %q", err, stderr)
+	}
+	if !strings.Contains(stderr, "was archived to the store s3://team/cc and starts without it") {
+		t.Errorf("stderr = %q, want the warning that the store is left out", stderr)
+	}
+	if s.exists("logs/postgres.backup") {
+		t.Error("the record of the last base backup stayed: the next start with the store would not take a new one over the gap")
+	}
+}
