@@ -244,9 +244,29 @@ renew() {
 	esac
 }
 
+# switch_if_due: the current WAL segment, when it holds writes and nothing
+# was archived for 55 s, is switched, so that it is archived. PostgreSQL's
+# own archive_timeout does that too, but was measured not to after an
+# explicit pg_switch_wal (as flush makes): for over 2 minutes of writes.
+# While archiving fails, it does not switch: each switch would add a
+# segment to pg_wal until the store is back.
+switch_if_due() {
+	[ -z "$(cc_field "$cc_dir/postgres.archive" failing_since)" ] || return 0
+	last=$(cc_field "$cc_dir/postgres.archive" epoch)
+	now=$(date +%s)
+	[ $((now - ${last:-0})) -ge 55 ] && [ $((now - ${switched:-0})) -ge 55 ] || return 0
+	offset=$(sql 'select file_offset from pg_walfile_name_offset(pg_current_wal_lsn())') || return 0
+	[ "${offset:-0}" -gt 40 ] || return 0
+	sql 'select pg_switch_wal()' >/dev/null || :
+	switched=$now
+}
+
 agent() {
 	trap '' HUP INT QUIT TERM
-	until pg_isready -q -h "$socket" -U "$POSTGRES_USER" -d "$POSTGRES_DB"; do sleep 0.5; done
+	until pg_isready -q -h "$socket" -U "$POSTGRES_USER" -d "$POSTGRES_DB" &&
+		[ "$(sql 'select pg_is_in_recovery()' 2>/dev/null)" = f ]; do
+		sleep 0.5
+	done
 	if [ "$(cc_field "$cc_dir/postgres.restored" instance)" = "${COMMANDCENTER_INSTANCE:-}" ]; then
 		until=$(sed -n 's/.*last completed transaction was at log time \(.*\)$/\1/p' "$cc_dir/postgres.log" 2>/dev/null | tail -n 1)
 		sed -i "s/^until=.*/until=${until:-none}/" "$cc_dir/postgres.restored"
@@ -258,10 +278,15 @@ agent() {
 		rm -f "$cc_dir/postgres.backup"
 	fi
 	period=$((ttl / 3))
+	renewed=$(date +%s)
 	while :; do
 		if backup_due; then backup; fi
-		sleep "$period"
-		renew "$1"
+		sleep 5
+		switch_if_due
+		if [ $(($(date +%s) - renewed)) -ge "$period" ]; then
+			renew "$1"
+			renewed=$(date +%s)
+		fi
 	done
 }
 

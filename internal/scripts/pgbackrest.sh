@@ -34,7 +34,7 @@ wal=
 for arg; do wal=$arg; done
 wal=${wal##*/}
 if pgbackrest "$@" 2>"$cc_tmp/push"; then
-	cc_write "$record" "wal=$wal" "at=$(cc_now)" "failing_since=" "failures=0" "error="
+	cc_write "$record" "wal=$wal" "at=$(cc_now)" "epoch=$(date +%s)" "failing_since=" "failures=0" "error="
 	exit 0
 else
 	status=$?
@@ -42,7 +42,7 @@ fi
 cat "$cc_tmp/push" >&2
 since=$(cc_field "$record" failing_since)
 failures=$(cc_field "$record" failures)
-cc_write "$record" "wal=$(cc_field "$record" wal)" "at=$(cc_field "$record" at)" \
+cc_write "$record" "wal=$(cc_field "$record" wal)" "at=$(cc_field "$record" at)" "epoch=$(cc_field "$record" epoch)" \
 	"failing_since=${since:-$(cc_now)}" "failures=$((${failures:-0} + 1))" \
 	"error=$(grep -v '^[[:space:]]*$' "$cc_tmp/push" | tail -n 1 | cut -c 1-300)"
 exit "$status"
