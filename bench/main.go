@@ -33,7 +33,7 @@ import (
 	"time"
 )
 
-var phases = []string{"solo", "warm", "change", "naive", "restart", "cold", "store"}
+var phases = []string{"solo", "warm", "change", "naive", "restart", "cold", "store", "crash"}
 
 // driver runs the phases, each in its own engine session.
 type driver struct {
@@ -50,7 +50,7 @@ func main() {
 	enginePID := flag.Int("engine-pid", 0, "PID of the engine process as this host sees it, for the memory of the capacity phases; 0 looks for the one process named "+engineComm)
 	frontendOnly := flag.Bool("frontend-only", false, "run only the frontend phase")
 	skipFrontend := flag.Bool("skip-frontend", false, "leave out the frontend phase")
-	storeOnly := flag.Bool("store-only", false, "run only the store phase (WAL archiving's cost, a 1 GB restore, the RPO)")
+	storeOnly := flag.Bool("store-only", false, "run only the store and crash phases (WAL archiving's cost, a 1 GB restore, the RPO)")
 	registry := flag.String("frontend-registry", "", "the npm registry the frontend phase installs the real-size fixture from (--registry of the tests module's Bench); empty for Bench's default, the lab mirror")
 	flag.Parse()
 	counts, err := parseCapacity(*capacity)
@@ -79,6 +79,7 @@ func main() {
 	switch {
 	case *storeOnly:
 		exitOn(d.runPhase("store", &report))
+		exitOn(d.runPhase("crash", &report))
 	case !*capacityOnly && !*frontendOnly:
 		exitOn(d.runPhases(&report))
 	}

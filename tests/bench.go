@@ -28,7 +28,7 @@ type benchResult struct {
 	Errors  []string             `json:"errors,omitempty"`
 }
 
-// Measure one phase of the benchmark and return its samples as JSON: solo, warm, change, naive, restart, cold, capacity, frontend or store.
+// Measure one phase of the benchmark and return its samples as JSON: solo, warm, change, naive, restart, cold, capacity, frontend, store or crash.
 //
 // Run it through bench/ (see the README), which also counts the install
 // steps the engine ran, computes the statistics, reads the engine's memory
@@ -41,10 +41,11 @@ type benchResult struct {
 // it prints "commandcenter-bench: frontend warm" once the module's install
 // is warm. The store phase measures, against an S3 server in the engine,
 // pgbench's TPS with WAL archiving on and off, the restore of a database
-// of about 1 GB after the drill, and the acknowledged writes a crash loses.
+// of about 1 GB after the drill; the crash phase, the acknowledged writes
+// that a crash (postgres killed, then the drill) loses.
 func (m *Tests) Bench(
 	ctx context.Context,
-	// solo, warm, change, naive, restart, cold, capacity, frontend or store.
+	// solo, warm, change, naive, restart, cold, capacity, frontend, store or crash.
 	phase string,
 	// An identifier of the benchmark run; the change, naive, cold and fresh
 	// capacity phases use it to make a change, or a project, no earlier run
@@ -68,7 +69,7 @@ func (m *Tests) Bench(
 ) (string, error) {
 	phases := map[string]func(context.Context, string, *benchResult) error{
 		"solo": benchSolo, "warm": benchWarm, "change": benchChange,
-		"naive": benchNaive, "restart": benchRestart, "cold": benchCold, "store": benchStore,
+		"naive": benchNaive, "restart": benchRestart, "cold": benchCold, "store": benchStore, "crash": benchCrash,
 		"capacity": func(ctx context.Context, run string, res *benchResult) error {
 			return benchCapacity(ctx, run, projects, fresh, res)
 		},
@@ -78,7 +79,7 @@ func (m *Tests) Bench(
 	}
 	f, ok := phases[phase]
 	if !ok {
-		return "", fmt.Errorf("unknown phase %q: want solo, warm, change, naive, restart, cold, capacity, frontend or store", phase)
+		return "", fmt.Errorf("unknown phase %q: want solo, warm, change, naive, restart, cold, capacity, frontend, store or crash", phase)
 	}
 	res := &benchResult{Phase: phase, Samples: map[string][]float64{}}
 	if err := f(ctx, run, res); err != nil {

@@ -12,9 +12,10 @@ import (
 	"dagger/tests/internal/dagger"
 )
 
-// The store phase of the benchmark, against versitygw in the engine: write
-// throughput with archiving on and off (pgbench), the restore of a database
-// of about 1 GB after the drill, and the writes a crash loses (the RPO).
+// The store and crash phases of the benchmark, against versitygw in the
+// engine: write throughput with archiving on and off (pgbench) and the
+// restore of a database of about 1 GB after the drill; then the writes a
+// crash loses (the RPO).
 
 // pgbenchScale makes pgbench's tables about 1 GB (15 MB per unit).
 const pgbenchScale = 70
@@ -37,8 +38,18 @@ func benchStore(ctx context.Context, run string, res *benchResult) error {
 		note("throughput of "+o.Project, benchThroughput(ctx, cc, o.Store != "", res), stop(ctx, cc))
 	}
 	note("restore", benchRestore(ctx, archived, res))
-	note("rpo", benchRPO(ctx, dag.Commandcenter(archived), res))
-	return errors.Join(reset(ctx, dag.Commandcenter(archived)), reset(ctx, dag.Commandcenter(plain)))
+	note("reset", reset(ctx, dag.Commandcenter(archived)), reset(ctx, dag.Commandcenter(plain)))
+	return nil
+}
+
+// benchCrash is the crash phase: the RPO, on a store of its own.
+func benchCrash(ctx context.Context, run string, res *benchResult) error {
+	store, err := newStore(ctx, "crash-"+run)
+	if err != nil {
+		return err
+	}
+	cc := dag.Commandcenter(store.options("bench-crash", storeKeyID, storeKeyValue))
+	return errors.Join(benchRPO(ctx, cc, res), reset(ctx, cc))
 }
 
 // pgbench runs pgbench against cc's postgres with args, as the client does
@@ -163,59 +174,97 @@ func restoredTook(ctx context.Context, cc *dagger.Commandcenter) (time.Duration,
 	return time.Duration(ms) * time.Millisecond, nil
 }
 
-// benchRPO writes one row every 0.1 s, each acknowledged, kills postgres
-// (SIGKILL: no last archiving, as in a crash) 45 s in, drops this engine's
-// copy and starts again: store/rpo-kill-lost-rows is how many acknowledged
-// rows the store did not have, store/rpo-kill-written-rows how many were
-// written. The start waits for the killed copy's lease to lapse.
+// benchRPO measures, three times, what a crash loses: the table is made
+// and its WAL segment archived; then a writer inserts one row every 0.1 s
+// and notes each acknowledged one; postgres is killed 75 s in (SIGKILL: no
+// last archiving, as in a crash), so one archive_timeout (60 s) has passed;
+// this engine's copy is dropped and the next start restores from the
+// store, once the killed copy's lease has lapsed. store/rpo-kill-lost-rows counts the acknowledged
+// rows that did not come back, store/rpo-kill-written-rows the
+// acknowledged ones, and store/rpo-kill-unarchived the time from the
+// last archived WAL segment to the kill.
 func benchRPO(ctx context.Context, cc *dagger.Commandcenter, res *benchResult) error {
+	for i := range benchRepeats {
+		if err := errors.Join(crashOnce(ctx, cc, res), stop(ctx, cc)); err != nil {
+			return fmt.Errorf("crash %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+func crashOnce(ctx context.Context, cc *dagger.Commandcenter, res *benchResult) error {
 	if err := startAll(ctx, cc); err != nil {
 		return err
 	}
 	if _, err := psqlURL(ctx, cc, "DROP TABLE IF EXISTS rpo; CREATE TABLE rpo (i int)"); err != nil {
 		return err
 	}
-	type acked struct {
-		out string
-		err error
+	wal, err := psqlURL(ctx, cc, "SELECT pg_walfile_name(pg_switch_wal() - 1)")
+	if err != nil {
+		return err
+	}
+	if _, err := waitProtection(ctx, cc, "the table's segment archived", func(p protectionStatus) bool { return p.LastArchivedWAL >= wal }); err != nil {
+		return err
 	}
 	done := make(chan acked, 1)
-	// The writer reaches postgres at the address it records, as the probes
-	// do, not through a binding: the engine would end a client whose bound
-	// service is killed before it could say what was acknowledged.
-	go func() {
-		out, err := cc.Container("postgres").
-			WithEnvVariable("NONCE", nonce()).
-			WithExec([]string{"sh", "-c", `HOST=$(sed -n 's/^address=//p' /var/log/commandcenter/postgres.run)
-PGPASSWORD=$(cat /var/lib/commandcenter-db/db-password) && export PGPASSWORD
-i=0; while [ $i -lt 1200 ]; do i=$((i + 1))
-psql -h "$HOST" -U commandcenter -d commandcenter -qc "INSERT INTO rpo VALUES ($i)" 2>/dev/null || exit 0; echo $i; sleep 0.1; done`}).
-			Stdout(ctx)
-		done <- acked{out, err}
-	}()
-	time.Sleep(45 * time.Second)
+	go func() { done <- write(ctx, cc) }()
+	time.Sleep(75 * time.Second)
+	st, _, err := readStoreStatus(ctx, cc)
+	if err != nil {
+		return err
+	}
+	killedAt := time.Now()
 	if _, err := cc.Postgres().Stop(ctx, dagger.ServiceStopOpts{Kill: true}); err != nil {
 		return fmt.Errorf("kill postgres: %w", err)
 	}
 	a := <-done
-	errs := []error{stop(ctx, cc)}
-	lines := strings.Fields(a.out)
-	if a.err != nil || len(lines) == 0 {
-		return errors.Join(append(errs, fmt.Errorf("writer: no acknowledged row (%v)", explain(a.err)))...)
+	if a.err != nil || a.last == 0 {
+		return fmt.Errorf("writer: no acknowledged row (%v)", explain(a.err))
 	}
-	written, _ := strconv.Atoi(lines[len(lines)-1])
+	if err := stop(ctx, cc); err != nil {
+		return err
+	}
 	if _, err := cc.Reset(dagger.CommandcenterResetOpts{Yes: true, LocalOnly: true}).Project(ctx); err != nil {
-		return errors.Join(append(errs, fmt.Errorf("the drill: %w", err))...)
+		return fmt.Errorf("the drill: %w", err)
 	}
 	if err := startAll(ctx, cc); err != nil {
-		return errors.Join(append(errs, fmt.Errorf("start after the crash and the drill: %w", err))...)
+		return fmt.Errorf("start after the crash and the drill: %w", err)
 	}
-	count, err := psqlURL(ctx, cc, "SELECT count(*) FROM rpo")
+	lost, err := psqlURL(ctx, cc, fmt.Sprintf("SELECT count(*) FROM generate_series(1, %d) g WHERE g NOT IN (SELECT i FROM rpo)", a.last))
 	if err != nil {
-		return errors.Join(append(errs, err)...)
+		return err
 	}
-	restored, _ := strconv.Atoi(count)
-	res.Samples["store/rpo-kill-written-rows"] = []float64{float64(written)}
-	res.Samples["store/rpo-kill-lost-rows"] = []float64{float64(written - restored)}
-	return errors.Join(append(errs, stop(ctx, cc))...)
+	n, _ := strconv.Atoi(lost)
+	res.Samples["store/rpo-kill-written-rows"] = append(res.Samples["store/rpo-kill-written-rows"], float64(a.last))
+	res.Samples["store/rpo-kill-lost-rows"] = append(res.Samples["store/rpo-kill-lost-rows"], float64(n))
+	if at, err := time.Parse(time.RFC3339, st.Protection.LastArchivedAt); err == nil {
+		res.add("store/rpo-kill-unarchived", killedAt.Sub(at))
+	}
+	return nil
+}
+
+// acked is what the writer saw acknowledged: rows 1 to last.
+type acked struct {
+	last int
+	err  error
+}
+
+// write inserts rows 1, 2, ... every 0.1 s until postgres goes away. It
+// reaches postgres at the address it records, as the probes do, not
+// through a binding: the engine would end a client whose bound service is
+// killed before it could say what was acknowledged.
+func write(ctx context.Context, cc *dagger.Commandcenter) acked {
+	out, err := cc.Container("postgres").
+		WithEnvVariable("NONCE", nonce()).
+		WithExec([]string{"sh", "-c", `HOST=$(sed -n 's/^address=//p' /var/log/commandcenter/postgres.run)
+PGPASSWORD=$(cat /var/lib/commandcenter-db/db-password) && export PGPASSWORD
+i=0; while [ $i -lt 3000 ]; do i=$((i + 1))
+psql -h "$HOST" -U commandcenter -d commandcenter -qc "INSERT INTO rpo VALUES ($i)" 2>/dev/null || exit 0; echo $i; sleep 0.1; done`}).
+		Stdout(ctx)
+	lines := strings.Fields(out)
+	if len(lines) == 0 {
+		return acked{err: err}
+	}
+	last, _ := strconv.Atoi(lines[len(lines)-1])
+	return acked{last: last, err: err}
 }

@@ -136,6 +136,7 @@ type storeStatus struct {
 		Durable         bool   `json:"durable"`
 		Warning         string `json:"warning"`
 		LastArchivedWAL string `json:"last_archived_wal"`
+		LastArchivedAt  string `json:"last_archived_at"`
 		LastBackup      string `json:"last_backup"`
 		Lease           string `json:"lease"`
 	} `json:"protection"`
@@ -343,7 +344,7 @@ func pointInTime(ctx context.Context, cc *dagger.Commandcenter) error {
 	return nil
 }
 
-// Bad store input fails before anything starts, naming the flag: wrong keys, a bucket that does not exist, --local-only without a store.
+// Bad store input fails before anything starts, naming the flag: wrong keys, a bucket that does not exist, an endpoint that does not answer, --local-only without a store.
 //
 // +check
 func (m *Tests) StoreBadInputFailsFast(ctx context.Context) error {
@@ -354,6 +355,8 @@ func (m *Tests) StoreBadInputFailsFast(ctx context.Context) error {
 	wrongKeys := store.options("store-bad-keys", storeKeyID, "not-the-secret")
 	noBucket := store.options("store-no-bucket", storeKeyID, storeKeyValue)
 	noBucket.Store = "s3://no-such-bucket/x"
+	noAnswer := store.options("store-no-answer", storeKeyID, storeKeyValue)
+	noAnswer.StoreEndpoint = storeHost + ":7071"
 	cases := []struct {
 		name string
 		opts dagger.CommandcenterOpts
@@ -361,6 +364,7 @@ func (m *Tests) StoreBadInputFailsFast(ctx context.Context) error {
 	}{
 		{"wrong keys", wrongKeys, "--store-credentials"},
 		{"no bucket", noBucket, "does not exist"},
+		{"an endpoint that does not answer", noAnswer, "did not answer"},
 	}
 	var errs []error
 	for _, c := range cases {
