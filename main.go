@@ -243,7 +243,9 @@ func New(
 	// +optional
 	storeEncryptionKey *dagger.Secret,
 	// An S3 service running in Dagger (e.g. MinIO or versitygw, for tests),
-	// bound under the --store-endpoint host name.
+	// bound under the --store-endpoint host name. From the CLI, give
+	// --store-endpoint a host the engine reaches instead: a host tunnel
+	// (tcp://...) belongs to the session that made it.
 	// +optional
 	storeService *dagger.Service,
 	// How long the project's lease in the store lasts without renewal; it is

@@ -819,9 +819,11 @@ type CommandcenterOpts struct {
 	StoreEncryptionKey *Secret // commandcenter (../../../../main.go:244:2)
 	//
 	// An S3 service running in Dagger (e.g. MinIO or versitygw, for tests),
-	// bound under the --store-endpoint host name.
+	// bound under the --store-endpoint host name. From the CLI, give
+	// --store-endpoint a host the engine reaches instead: a host tunnel
+	// (tcp://...) belongs to the session that made it.
 	//
-	StoreService *Service // commandcenter (../../../../main.go:248:2)
+	StoreService *Service // commandcenter (../../../../main.go:250:2)
 	//
 	// How long the project's lease in the store lasts without renewal; it is
 	// renewed every third of it. A start on another engine waits this long
@@ -829,13 +831,13 @@ type CommandcenterOpts struct {
 	//
 	//
 	// Default: 60
-	StoreLeaseSeconds int // commandcenter (../../../../main.go:253:2)
+	StoreLeaseSeconds int // commandcenter (../../../../main.go:255:2)
 	//
 	// Time between two full base backups, a Go duration (at least 1m).
 	//
 	//
 	// Default: "24h"
-	StoreBackupInterval string // commandcenter (../../../../main.go:256:2)
+	StoreBackupInterval string // commandcenter (../../../../main.go:258:2)
 }
 
 // Commandcenter is one project's app stack.
