@@ -118,16 +118,7 @@ func (d driver) measureCapacity(c capacityPhase, report *Report) error {
 		return err
 	}
 	label := c.label()
-	for name, values := range out.Samples {
-		report.Samples[name] = values
-	}
-	for name, n := range countInstalls(out.progress) {
-		report.Installs[label+"/"+name] = n
-	}
-	printErrors(label, out.Errors)
-	if len(out.Errors) > 0 {
-		report.addErrors(label, out.Errors...)
-	}
+	report.addOutput(label, out)
 	switch {
 	case memErr == nil:
 		report.Samples[label+"/engine-before-mib"] = []float64{mib(before)}

@@ -121,17 +121,23 @@ func (d driver) runPhase(phase string, report *Report) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", phase, err)
 	}
+	report.addOutput(phase, out)
+	return nil
+}
+
+// addOutput adds what one session of Bench printed: its samples, the
+// install steps the engine ran (under label/), and its errors.
+func (r *Report) addOutput(label string, out *benchOutput) {
 	for name, values := range out.Samples {
-		report.Samples[name] = values
+		r.Samples[name] = values
 	}
 	for name, n := range countInstalls(out.progress) {
-		report.Installs[phase+"/"+name] = n
+		r.Installs[label+"/"+name] = n
 	}
-	printErrors(phase, out.Errors)
+	printErrors(label, out.Errors)
 	if len(out.Errors) > 0 {
-		report.addErrors(phase, out.Errors...)
+		r.addErrors(label, out.Errors...)
 	}
-	return nil
 }
 
 // benchOutput is what one session of the tests module's Bench printed.
