@@ -170,3 +170,74 @@ func TestRestoreTime(t *testing.T) {
 		t.Errorf("a bad --time: got %v", err)
 	}
 }
+
+func TestProtectionOfAStore(t *testing.T) {
+	store := validStore()
+	records := func(extra ...string) ServiceStatus {
+		f := map[string]string{"archive_wal": "000000010000000000000007", "archive_at": "2026-12-01T10:00:00Z",
+			"backup_label": "20261201-090000F", "backup_at": "2026-12-01T09:00:00Z", "lease_state": "held"}
+		for i := 0; i+1 < len(extra); i += 2 {
+			f[extra[i]] = extra[i+1]
+		}
+		return ServiceStatus{Service: Postgres, Records: f}
+	}
+	tests := []struct {
+		name    string
+		pg      ServiceStatus
+		durable bool
+		warning string
+	}{
+		{"archiving, with a base backup, the lease held", records(), true, ""},
+		{"archiving fails", records("archive_failing_since", "2026-12-01T10:01:00Z", "archive_failures", "4", "archive_error", "unable to reach"),
+			false, "archiving to the store fails since 2026-12-01T10:01:00Z (4 attempts; unable to reach): writes since 2026-12-01T10:00:00Z"},
+		{"no base backup yet", records("backup_label", ""), false, "no base backup"},
+		{"the lease lost", records("lease_state", "lost", "lease_error", "another copy replaced this copy's lease"), false, "lost the store's lease"},
+		{"nothing recorded: postgres never ran with the store", ServiceStatus{Service: Postgres}, false, "no base backup"},
+	}
+	for _, tt := range tests {
+		p := ProtectionOf(store, tt.pg)
+		if p.Durable != tt.durable || !strings.Contains(p.Warning, tt.warning) || p.Store != store.URL || p.Redis != RedisNotInStore {
+			t.Errorf("%s: ProtectionOf() = %+v, want durable %v and a warning with %q", tt.name, p, tt.durable, tt.warning)
+		}
+	}
+	if got := ProtectionOf(Store{}, records()); got != EngineCacheOnly {
+		t.Errorf("without a store: %+v, want EngineCacheOnly", got)
+	}
+	if s := ProtectionOf(store, records()).Summary(); !strings.Contains(s, "durable, in the store s3://team-backups/cc: WAL archived up to 000000010000000000000007") {
+		t.Errorf("Summary() = %q", s)
+	}
+}
+
+func TestResetReportSaysWhatWasDeleted(t *testing.T) {
+	for _, tt := range []struct {
+		store     Store
+		localOnly bool
+		want      string
+	}{
+		{Store{}, false, "there was no store"},
+		{validStore(), true, "keeps its copy, from which the next start restores"},
+		{validStore(), false, "in this engine and in the store s3://team-backups/cc"},
+	} {
+		if got := ResetReport("shop", tt.store, tt.localOnly); !strings.Contains(got, tt.want) {
+			t.Errorf("ResetReport(%q, local-only %v) = %q, want %q", tt.store.URL, tt.localOnly, got, tt.want)
+		}
+	}
+}
+
+func TestParseStatusReadsTheRestore(t *testing.T) {
+	st := ParseStatus(Postgres, "running=true\nrecord_instance=abc\nrecord_started=2026-12-01T10:00:00Z\n"+
+		"restored_at=2026-12-01T10:00:01Z\nrestored_instance=abc\nrestored_backup=20261201-090000F\n"+
+		"restored_backup_at=2026-12-01T09:00:00Z\nrestored_target=latest\nrestored_until=2026-12-01 09:59:58+00\nrestored_took_ms=812\n"+
+		"archive_wal=000000010000000000000002\narchive_at=2026-12-01T10:00:05Z\n", 0)
+	want := &Restored{At: "2026-12-01T10:00:01Z", Backup: "20261201-090000F", BackupAt: "2026-12-01T09:00:00Z",
+		Target: "latest", Until: "2026-12-01 09:59:58+00", TookMS: 812, ThisInstance: true}
+	if diff := cmp.Diff(want, st.Restored); diff != "" {
+		t.Errorf("Restored mismatch (-want +got):\n%s", diff)
+	}
+	if st.Records["archive_wal"] != "000000010000000000000002" {
+		t.Errorf("Records = %v, want the archive's record for ProtectionOf", st.Records)
+	}
+	if d := st.Restored.Describe("shop", "s3://b/p"); !strings.Contains(d, "its last transaction is of 2026-12-01 09:59:58+00") {
+		t.Errorf("Describe() = %q", d)
+	}
+}
