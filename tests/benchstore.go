@@ -38,7 +38,7 @@ func benchStore(ctx context.Context, run string, res *benchResult) error {
 		note("throughput of "+o.Project, benchThroughput(ctx, cc, o.Store != "", res), stop(ctx, cc))
 	}
 	note("restore", benchRestore(ctx, archived, res))
-	note("reset", reset(ctx, dag.Commandcenter(archived)), reset(ctx, dag.Commandcenter(plain)))
+	note("reset", reset(ctx, dag.Commandcenter(archived)), reset(ctx, dag.Commandcenter(plain)), store.shutdown(ctx))
 	return nil
 }
 
@@ -49,7 +49,7 @@ func benchCrash(ctx context.Context, run string, res *benchResult) error {
 		return err
 	}
 	cc := dag.Commandcenter(store.options("bench-crash", storeKeyID, storeKeyValue))
-	return errors.Join(benchRPO(ctx, cc, res), reset(ctx, cc))
+	return errors.Join(benchRPO(ctx, cc, res), reset(ctx, cc), store.shutdown(ctx))
 }
 
 // pgbench runs pgbench against cc's postgres with args, as the client does

@@ -39,12 +39,16 @@ type testStore struct {
 
 // storeSupervisor runs the gateway ("$@") while /data/.down does not
 // exist: the test takes the store down, and its port with it, by creating
-// that file, and brings it back by removing it.
-const storeSupervisor = `while :; do
+// that file, and brings it back by removing it. /data/.exit ends it, so
+// that no store is left for the end of the session to kill. A watchdog
+// ends the gateway when the supervisor itself is killed.
+const storeSupervisor = `supervisor=$$
+until [ -e /data/.exit ]; do
 	if [ -e /data/.down ]; then sleep 0.2; continue; fi
 	"$@" & pid=$!
-	while [ ! -e /data/.down ] && kill -0 $pid 2>/dev/null; do sleep 0.2; done
-	kill $pid 2>/dev/null; wait $pid
+	(while kill -0 $supervisor 2>/dev/null && kill -0 $pid 2>/dev/null && [ ! -e /data/.down ] && [ ! -e /data/.exit ]; do sleep 0.2; done
+	 kill $pid 2>/dev/null) &
+	wait $pid
 done`
 
 // newStore starts versitygw with a bucket on a new volume, serving TLS
@@ -81,6 +85,16 @@ func (s testStore) setDown(ctx context.Context, down bool) error {
 	if down {
 		cmd = "touch /data/.down"
 	}
+	return s.onData(ctx, cmd)
+}
+
+// shutdown ends the store's service for good.
+func (s testStore) shutdown(ctx context.Context) error {
+	return s.onData(ctx, "touch /data/.exit")
+}
+
+// onData runs the shell command cmd on the store's data volume.
+func (s testStore) onData(ctx context.Context, cmd string) error {
 	_, err := dag.Container().From(postgresImage).WithMountedCache("/data", s.data).
 		WithEnvVariable("NONCE", nonce()).WithExec([]string{"sh", "-c", cmd}).Sync(ctx)
 	return err
@@ -190,7 +204,7 @@ func withStoreProject(ctx context.Context, project string, body func(testStore, 
 		return err
 	}
 	cc := dag.Commandcenter(store.options(project, storeKeyID, storeKeyValue))
-	return errors.Join(body(store, cc), stop(ctx, cc), reset(ctx, cc))
+	return errors.Join(body(store, cc), stop(ctx, cc), reset(ctx, cc), store.shutdown(ctx))
 }
 
 // startDurable starts the project and waits until the store has its base backup.
@@ -387,7 +401,7 @@ func (m *Tests) StoreBadInputFailsFast(ctx context.Context) error {
 	if err == nil || !strings.Contains(err.Error(), "no store") {
 		errs = append(errs, fmt.Errorf("reset --local-only without a store: wanted a refusal, got %v", err))
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, store.shutdown(ctx))...)
 }
 
 // rival is a client of the store that writes the project's lease as
