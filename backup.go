@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"dagger/commandcenter/internal/dagger"
 	"dagger/commandcenter/internal/stack"
@@ -186,9 +185,6 @@ func (m *Commandcenter) restoreInto(ctx context.Context, pg *dagger.Service, dum
 	}
 	return nil
 }
-
-// now is the time, as a cache key that makes an exec run again.
-func now() string { return time.Now().Format(time.RFC3339Nano) }
 
 // withPGPassword exports PGPASSWORD from $PASSWORD_FILE inside the
 // client's shell: the password never enters the container's definition.

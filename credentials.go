@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"dagger/commandcenter/internal/dagger"
 	"dagger/commandcenter/internal/stack"
@@ -63,7 +62,7 @@ func (m *Commandcenter) url(ctx context.Context, s stack.Service, host string) (
 		With(passwords).
 		WithEnvVariable("DB_USER", stack.DBUser).
 		WithEnvVariable("DB_NAME", stack.DBName).
-		WithEnvVariable("COMMANDCENTER_URL_AT", time.Now().Format(time.RFC3339Nano)).
+		WithEnvVariable("COMMANDCENTER_URL_AT", now()).
 		WithExec([]string{"sh", "-c", `umask 077; [ -s "$4" ] || { echo "no password yet: start $1 once first" >&2; exit 3; }
 url=$(commandcenter-url "$@") && printf %s "$url" >` + out, "sh", string(s), host, strconv.Itoa(m.config().Ports[s]), passwordFile}).
 		File(out)

@@ -83,10 +83,7 @@ func (m *Commandcenter) frontendDev(installed *dagger.Container) *dagger.Contain
 // frontendStatic builds the app with npm run build, VITE_* variables set,
 // and serves its dist/ with nginx.
 func (m *Commandcenter) frontendStatic(installed *dagger.Container) *dagger.Container {
-	build := installed.With(m.withFrontendSource)
-	for _, e := range m.config().FrontendBuildEnv() {
-		build = build.WithEnvVariable(e.Name, e.Value)
-	}
+	build := installed.With(m.withFrontendSource).With(withEnv(m.config().FrontendBuildEnv()))
 	dist := build.WithExec([]string{"npm", "run", "build"}).Directory(stack.AppDir + "/dist")
 	return m.base(m.Settings.Images.Proxy).
 		WithNewFile("/etc/nginx/nginx.conf", stack.StaticSiteConfig()).

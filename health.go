@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -33,7 +32,7 @@ const probeTimeout = 60 * time.Second
 // +cache="never"
 func (m *Commandcenter) Health(ctx context.Context) (string, error) {
 	services := m.statuses(ctx, stack.Services)
-	return stack.HealthTable(services, stack.ProtectionOf(m.Settings.Store, services[slices.Index(stack.Services, stack.Postgres)])), nil
+	return stack.HealthTable(services, stack.ProtectionOf(m.Settings.Store, services)), nil
 }
 
 // The state of each service of the project and of the stack proxy, wherever it runs, as JSON for programs such as the CommandCenter hub.
@@ -45,10 +44,14 @@ func (m *Commandcenter) Health(ctx context.Context) (string, error) {
 // restarts (in place); latency_ms; message (the probe's verdict); and
 // last_error (the probe's failure now, or the last time the server exited
 // with a failure); postgres's initialized (its last initdb) and
-// new_database (the running instance made its database, empty). protection
-// says where the data is kept: store "none" and durable false, with what
-// deletes it, since the module keeps no copy outside the engine. For
-// example:
+// new_database (the running instance made its database, empty), and
+// restored (its last restore from the store). protection says where the
+// data is kept. Without --store: store "none" and durable false, with what
+// deletes it. With one: the store, durable (a base backup is in it, the WAL
+// is archived and the lease held), last_archived_wal and last_archived_at,
+// archive_failing_since, archive_failures and archive_error, last_backup,
+// last_backup_at and backup_error, lease and lease_error, and what becomes
+// of redis; a warning when something is not durable. For example:
 //
 //	{"project": "shop", "checked_at": "2026-12-01T10:00:00Z",
 //	 "protection": {"store": "none", "durable": false, "warning": "..."}, "services": [
@@ -65,7 +68,7 @@ func (m *Commandcenter) Status(ctx context.Context) (string, error) {
 	return stack.Report{
 		Project:    m.Project,
 		CheckedAt:  time.Now().UTC().Format(time.RFC3339),
-		Protection: stack.ProtectionOf(m.Settings.Store, services[slices.Index(stack.Logged, stack.Postgres)]),
+		Protection: stack.ProtectionOf(m.Settings.Store, services),
 		Services:   services,
 	}.JSON(), nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"dagger/commandcenter/internal/dagger"
 	"dagger/commandcenter/internal/stack"
@@ -45,7 +44,7 @@ func (m *Commandcenter) Logs(
 func (m *Commandcenter) readLog(ctx context.Context, s stack.Service, n int) (string, error) {
 	log := stack.LogDir + "/" + string(s) + ".log"
 	out, err := m.reader(s).
-		WithEnvVariable("COMMANDCENTER_READ_AT", time.Now().Format(time.RFC3339Nano)).
+		WithEnvVariable("COMMANDCENTER_READ_AT", now()).
 		WithExec([]string{"sh", "-c", `[ -s "$1" ] || exit 3; tail -n "$2" "$1"`, "sh", log, strconv.Itoa(n)}).
 		Stdout(ctx)
 	var execErr *dagger.ExecError

@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"dagger/commandcenter/internal/dagger"
 	"dagger/commandcenter/internal/stack"
@@ -77,7 +76,7 @@ func (m *Commandcenter) checkStopped(ctx context.Context) (cluster string, err e
 		i := slices.Index(stack.Logged, s)
 		out, err := m.reader(s).
 			With(withScripts("lock")).
-			WithEnvVariable("COMMANDCENTER_CHECK_AT", time.Now().Format(time.RFC3339Nano)).
+			WithEnvVariable("COMMANDCENTER_CHECK_AT", now()).
 			WithExec([]string{"sh", "-c", `. commandcenter-lock
 if cc_running "$1"; then echo "running since $(cc_started "$1")"; else cat "$cc_dir/postgres.major" 2>/dev/null || :; fi`, "sh", string(s)}).
 			Stdout(ctx)
@@ -128,7 +127,7 @@ func (m *Commandcenter) resetVolumes(s stack.Service, major, cluster string) map
 func (m *Commandcenter) resetService(ctx context.Context, s stack.Service, volumes map[string]dagger.WithContainerFunc) error {
 	c := m.reader(s).With(withScripts("lock", "reset")).
 		WithEnvVariable("COMMANDCENTER_PROJECT", m.Project).
-		WithEnvVariable("COMMANDCENTER_RESET_AT", time.Now().Format(time.RFC3339Nano))
+		WithEnvVariable("COMMANDCENTER_RESET_AT", now())
 	args := []string{stack.Script("reset"), string(s)}
 	for path, mount := range volumes {
 		c = c.With(mount)

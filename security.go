@@ -33,6 +33,16 @@ func withScripts(names ...string) dagger.WithContainerFunc {
 	}
 }
 
+// withEnv sets the given environment variables, none of them a secret.
+func withEnv(env []stack.EnvVar) dagger.WithContainerFunc {
+	return func(c *dagger.Container) *dagger.Container {
+		for _, e := range env {
+			c = c.WithEnvVariable(e.Name, e.Value)
+		}
+		return c
+	}
+}
+
 // withSecret mounts secret at path, readable only by owner, when it is set.
 func withSecret(path string, secret *dagger.Secret, owner string) dagger.WithContainerFunc {
 	return func(c *dagger.Container) *dagger.Container {

@@ -189,10 +189,8 @@ func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service, cfg stack.
 		WithLabel("org.commandcenter.project", m.Project).
 		WithLabel("org.commandcenter.service", string(s)).
 		WithUser(user).
-		With(m.withRunVolume(s))
-	for _, e := range cfg.Env(s, m.secretFiles()) {
-		c = c.WithEnvVariable(e.Name, e.Value)
-	}
+		With(m.withRunVolume(s)).
+		With(withEnv(cfg.Env(s, m.secretFiles())))
 	if s == stack.Proxy {
 		for _, r := range cfg.Routes() {
 			c = c.WithExposedPort(r.Listen)

@@ -67,17 +67,14 @@ func (m *Commandcenter) storeClient(ctx context.Context) (*dagger.Container, err
 	if err != nil {
 		return nil, err
 	}
-	c := m.base(m.Settings.Images.Postgres).
+	return m.base(m.Settings.Images.Postgres).
 		With(withPgBackRest).
 		With(withScripts("lock", "secret")).
 		With(m.withStore).
 		WithUser(stack.User(stack.Postgres)).
 		With(m.withRunVolume(stack.Postgres)).
-		With(m.withPGData(cfg.PostgresMajor))
-	for _, e := range cfg.Env(stack.Postgres, m.secretFiles()) {
-		c = c.WithEnvVariable(e.Name, e.Value)
-	}
-	return c, nil
+		With(m.withPGData(cfg.PostgresMajor)).
+		With(withEnv(cfg.Env(stack.Postgres, m.secretFiles()))), nil
 }
 
 // storeRun runs commandcenter-pg-store with args in a store client, now.
@@ -86,7 +83,7 @@ func (m *Commandcenter) storeRun(ctx context.Context, args ...string) (string, e
 	if err != nil {
 		return "", err
 	}
-	out, err := c.WithEnvVariable("COMMANDCENTER_STORE_AT", time.Now().Format(time.RFC3339Nano)).
+	out, err := c.WithEnvVariable("COMMANDCENTER_STORE_AT", now()).
 		WithExec(append([]string{stack.Script("pg-store")}, args...)).
 		Stdout(ctx)
 	var execErr *dagger.ExecError
@@ -118,7 +115,7 @@ func (m *Commandcenter) restoreFromStore(ctx context.Context, at string) error {
 	if !m.Settings.Store.Enabled() {
 		return errors.New("--from-store needs the project's store: add --store s3://BUCKET/PREFIX and its other flags")
 	}
-	target := time.Now().UTC()
+	var target time.Time
 	if at != "" {
 		t, err := stack.ParseRestoreTime(at)
 		if err != nil {
@@ -138,15 +135,14 @@ func (m *Commandcenter) restoreFromStore(ctx context.Context, at string) error {
 	if err != nil {
 		return err
 	}
+	recovery := "" // the end of the archived WAL
 	if at == "" {
 		target = r.Latest
+	} else {
+		recovery = stack.RecoveryTarget(target)
 	}
 	if err := r.Check(m.Project, target); err != nil {
 		return err
-	}
-	recovery := stack.RecoveryTarget(target)
-	if at == "" {
-		recovery = ""
 	}
 	if _, err := m.storeRun(ctx, "restore-to", recovery); err != nil {
 		return err

@@ -115,12 +115,18 @@ type Protection struct {
 const RedisNotInStore = "not in the store: its append-only file on the engine keeps every write across stops and kills; " +
 	"after the loss of the engine's cache, Redis starts empty (queued Celery tasks, results and cache entries are gone)"
 
-// ProtectionOf is the protection of a project with store, from postgres's status.
-func ProtectionOf(store Store, pg ServiceStatus) Protection {
+// ProtectionOf is the protection of a project with store, from what
+// postgres's status says of it, among the project's statuses.
+func ProtectionOf(store Store, statuses []ServiceStatus) Protection {
 	if !store.Enabled() {
 		return EngineCacheOnly
 	}
-	f := pg.Records
+	var f map[string]string
+	for _, st := range statuses {
+		if st.Service == Postgres {
+			f = st.Records
+		}
+	}
 	p := Protection{
 		Store: store.URL, LastArchivedWAL: f["archive_wal"], LastArchivedAt: f["archive_at"],
 		ArchiveFailingSince: f["archive_failing_since"], ArchiveError: f["archive_error"],

@@ -195,15 +195,15 @@ func TestProtectionOfAStore(t *testing.T) {
 		{"nothing recorded: postgres never ran with the store", ServiceStatus{Service: Postgres}, false, "no base backup"},
 	}
 	for _, tt := range tests {
-		p := ProtectionOf(store, tt.pg)
+		p := ProtectionOf(store, []ServiceStatus{{Service: Redis}, tt.pg})
 		if p.Durable != tt.durable || !strings.Contains(p.Warning, tt.warning) || p.Store != store.URL || p.Redis != RedisNotInStore {
 			t.Errorf("%s: ProtectionOf() = %+v, want durable %v and a warning with %q", tt.name, p, tt.durable, tt.warning)
 		}
 	}
-	if got := ProtectionOf(Store{}, records()); got != EngineCacheOnly {
+	if got := ProtectionOf(Store{}, []ServiceStatus{records()}); got != EngineCacheOnly {
 		t.Errorf("without a store: %+v, want EngineCacheOnly", got)
 	}
-	if s := ProtectionOf(store, records()).Summary(); !strings.Contains(s, "durable, in the store s3://team-backups/cc: WAL archived up to 000000010000000000000007") {
+	if s := ProtectionOf(store, []ServiceStatus{records()}).Summary(); !strings.Contains(s, "durable, in the store s3://team-backups/cc: WAL archived up to 000000010000000000000007") {
 		t.Errorf("Summary() = %q", s)
 	}
 }

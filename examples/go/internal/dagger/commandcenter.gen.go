@@ -66,7 +66,7 @@ func (r *Commandcenter) Backend() *Service { // commandcenter (../../../../servi
 // `dagger call backup export --path db.dump`: the file is readable by its
 // owner only. One engine session takes one backup of a project, however
 // often the file is used in it: a new session takes a new one.
-func (r *Commandcenter) Backup() *File { // commandcenter (../../../../backup.go:27:1)
+func (r *Commandcenter) Backup() *File { // commandcenter (../../../../backup.go:26:1)
 	q := r.query.Select("backup")
 
 	return &File{
@@ -95,7 +95,7 @@ type CommandcenterDatabaseURLOpts struct {
 	//
 	//
 	// Default: "localhost"
-	Host string // commandcenter (../../../../credentials.go:24:2)
+	Host string // commandcenter (../../../../credentials.go:23:2)
 }
 
 // The PostgreSQL URL of the stack for host tools (psql, a GUI), as a Secret: postgresql://commandcenter:<password>@<host>:<postgres-port>/commandcenter.
@@ -103,7 +103,7 @@ type CommandcenterDatabaseURLOpts struct {
 // The password is --db-password or the generated one. Show it on request:
 // `dagger call database-url plaintext`; pass it on as a secret:
 // `psql "$(dagger call database-url plaintext)"`.
-func (r *Commandcenter) DatabaseURL(opts ...CommandcenterDatabaseURLOpts) *Secret { // commandcenter (../../../../credentials.go:20:1)
+func (r *Commandcenter) DatabaseURL(opts ...CommandcenterDatabaseURLOpts) *Secret { // commandcenter (../../../../credentials.go:19:1)
 	q := r.query.Select("databaseUrl")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `host` optional argument
@@ -139,7 +139,7 @@ func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../../serv
 // 60 s in all; latency is the probe's round trip, its container's start
 // included. A last line says where the project's data is kept, and what
 // deletes it. For programs, Status gives the same and more as JSON.
-func (r *Commandcenter) Health(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:34:1)
+func (r *Commandcenter) Health(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:33:1)
 	if r.health != nil {
 		return *r.health, nil
 	}
@@ -207,7 +207,7 @@ type CommandcenterLogsOpts struct {
 	//
 	//
 	// Default: 100
-	Tail int // commandcenter (../../../../logs.go:32:2)
+	Tail int // commandcenter (../../../../logs.go:31:2)
 }
 
 // The last lines a service printed, stdout and stderr, across its restarts in this project.
@@ -217,7 +217,7 @@ type CommandcenterLogsOpts struct {
 // engine session too. Each start begins with a line such as
 // "[commandcenter] postgres starting as uid=70(postgres) ...". It fails, rather than
 // return nothing, when the service has never printed anything.
-func (r *Commandcenter) Logs(ctx context.Context, service string, opts ...CommandcenterLogsOpts) (string, error) { // commandcenter (../../../../logs.go:26:1)
+func (r *Commandcenter) Logs(ctx context.Context, service string, opts ...CommandcenterLogsOpts) (string, error) { // commandcenter (../../../../logs.go:25:1)
 	if r.logs != nil {
 		return *r.logs, nil
 	}
@@ -283,14 +283,14 @@ type CommandcenterRedisURLOpts struct {
 	//
 	//
 	// Default: "localhost"
-	Host string // commandcenter (../../../../credentials.go:39:2)
+	Host string // commandcenter (../../../../credentials.go:38:2)
 }
 
 // The Redis URL of the stack for host tools (redis-cli, a GUI), as a Secret: redis://default:<password>@<host>:<redis-port>/0.
 //
 // The password is --redis-password or the generated one. Show it on
 // request: `dagger call redis-url plaintext`.
-func (r *Commandcenter) RedisURL(opts ...CommandcenterRedisURLOpts) *Secret { // commandcenter (../../../../credentials.go:35:1)
+func (r *Commandcenter) RedisURL(opts ...CommandcenterRedisURLOpts) *Secret { // commandcenter (../../../../credentials.go:34:1)
 	q := r.query.Select("redisUrl")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `host` optional argument
@@ -309,15 +309,15 @@ type CommandcenterResetOpts struct {
 	//
 	// Confirm that the project's data is to be deleted.
 	//
-	Yes bool // commandcenter (../../../../reset.go:34:2)
+	Yes bool // commandcenter (../../../../reset.go:33:2)
 	//
 	// Confirm by repeating the project's name instead of --yes.
 	//
-	Confirm string // commandcenter (../../../../reset.go:37:2)
+	Confirm string // commandcenter (../../../../reset.go:36:2)
 	//
 	// Keep the store's copy: drop only this engine's (needs --store).
 	//
-	LocalOnly bool // commandcenter (../../../../reset.go:40:2)
+	LocalOnly bool // commandcenter (../../../../reset.go:39:2)
 }
 
 // Empty the project's volumes, so that its next start begins afresh: the database, Redis's data, generated secrets, the backend's state and the logs.
@@ -332,7 +332,7 @@ type CommandcenterResetOpts struct {
 // drops only this engine's copy, as a lost engine would, and keeps the
 // store's, so that the next start restores from it:
 // `dagger call reset --local-only --yes stack up`.
-func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { // commandcenter (../../../../reset.go:30:1)
+func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { // commandcenter (../../../../reset.go:29:1)
 	q := r.query.Select("reset")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `yes` optional argument
@@ -380,16 +380,16 @@ type CommandcenterRestoreOpts struct {
 	//
 	// The dump, e.g. --dump db.dump.
 	//
-	Dump *File // commandcenter (../../../../backup.go:78:2)
+	Dump *File // commandcenter (../../../../backup.go:77:2)
 	//
 	// Restore from the project's store (--store) instead of a dump.
 	//
-	FromStore bool // commandcenter (../../../../backup.go:81:2)
+	FromStore bool // commandcenter (../../../../backup.go:80:2)
 	//
 	// With --from-store: the point in time to restore to, RFC 3339, e.g.
 	// 2026-12-01T10:00:00Z. Default: the latest archived WAL.
 	//
-	Time string // commandcenter (../../../../backup.go:85:2)
+	Time string // commandcenter (../../../../backup.go:84:2)
 }
 
 // Replace the project's database with a dump made by Backup (or pg_dump --format=custom).
@@ -409,7 +409,7 @@ type CommandcenterRestoreOpts struct {
 // engine's copy of the database is dropped, and the next start restores
 // it: `dagger call restore --from-store --time 2026-12-01T10:00:00Z stack up`.
 // The store keeps every archived write, also those after T.
-func (r *Commandcenter) Restore(opts ...CommandcenterRestoreOpts) *Commandcenter { // commandcenter (../../../../backup.go:74:1)
+func (r *Commandcenter) Restore(opts ...CommandcenterRestoreOpts) *Commandcenter { // commandcenter (../../../../backup.go:73:1)
 	q := r.query.Select("restore")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `dump` optional argument
@@ -471,10 +471,14 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../l
 // restarts (in place); latency_ms; message (the probe's verdict); and
 // last_error (the probe's failure now, or the last time the server exited
 // with a failure); postgres's initialized (its last initdb) and
-// new_database (the running instance made its database, empty). protection
-// says where the data is kept: store "none" and durable false, with what
-// deletes it, since the module keeps no copy outside the engine. For
-// example:
+// new_database (the running instance made its database, empty), and
+// restored (its last restore from the store). protection says where the
+// data is kept. Without --store: store "none" and durable false, with what
+// deletes it. With one: the store, durable (a base backup is in it, the WAL
+// is archived and the lease held), last_archived_wal and last_archived_at,
+// archive_failing_since, archive_failures and archive_error, last_backup,
+// last_backup_at and backup_error, lease and lease_error, and what becomes
+// of redis; a warning when something is not durable. For example:
 //
 //	{"project": "shop", "checked_at": "2026-12-01T10:00:00Z",
 //	 "protection": {"store": "none", "durable": false, "warning": "..."}, "services": [
@@ -484,7 +488,7 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../l
 //	   "message": "SELECT 1 answered"}, ...]}
 //
 // It reads only, like Health, in any session.
-func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:63:1)
+func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:66:1)
 	if r.status != nil {
 		return *r.status, nil
 	}
