@@ -36,6 +36,16 @@ sql() { psql -h "$socket" -U "$POSTGRES_USER" -d "$POSTGRES_DB" -XqtAc "$1"; }
 
 local_data() { [ -s "$PGDATA/PG_VERSION" ]; }
 
+# copy_secret NAME FROM TO MODE: FROM/NAME to TO/NAME with MODE, at once
+# for readers, when FROM holds it and TO holds another value.
+copy_secret() {
+	if [ -s "$2/$1" ] && [ -d "$3" ] && ! cmp -s "$2/$1" "$3/$1"; then
+		(umask 077 && cp "$2/$1" "$3/$1.tmp")
+		chmod "$4" "$3/$1.tmp"
+		mv -f "$3/$1.tmp" "$3/$1"
+	fi
+}
+
 check() {
 	status=$(cc_s3 GET "?list-type=2&max-keys=1")
 	[ "$status" = 200 ] || { cc_s3_error "$status" >&2; exit 2; }
@@ -119,11 +129,16 @@ stanza_status() {
 	esac
 }
 
+# latest_label: the label of the newest base backup in the last info read.
+latest_label() {
+	grep -o '"label":"[^"]*"' "$cc_tmp/info" | tail -n 1 | cut -d'"' -f4
+}
+
 # restore [TARGET]: the latest backup and all the archived WAL after it, or
 # up to the point in time TARGET, into the empty data directory.
 restore() {
 	echo "${1:-latest}" >"$cc_dir/postgres.restoring"
-	label=$(grep -o '"label":"[^"]*"' "$cc_tmp/info" | tail -n 1 | cut -d'"' -f4)
+	label=$(latest_label)
 	stop=$(grep -o '"stop":[0-9]*' "$cc_tmp/info" | tail -n 1 | cut -d: -f2)
 	began=$(cc_uptime_ms)
 	if [ -n "${1:-}" ]; then
@@ -132,11 +147,7 @@ restore() {
 		pgb restore
 	fi
 	for name in db-password secret-key; do
-		if [ -s "$PGDATA/commandcenter/$name" ] && [ -d "$GENERATED_DIR" ]; then
-			cp "$PGDATA/commandcenter/$name" "$GENERATED_DIR/$name.tmp"
-			chmod 0444 "$GENERATED_DIR/$name.tmp"
-			mv -f "$GENERATED_DIR/$name.tmp" "$GENERATED_DIR/$name"
-		fi
+		copy_secret "$name" "$PGDATA/commandcenter" "$GENERATED_DIR" 0444
 	done
 	backup_at=$(date -u -d "@$stop" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo "$stop")
 	cc_write "$cc_dir/postgres.restored" "at=$(cc_now)" "instance=${COMMANDCENTER_INSTANCE:-}" \
@@ -160,10 +171,11 @@ prepare() {
 	claim
 	echo "$copy" >"$cc_dir/postgres.copy"
 	echo "$COMMANDCENTER_STORE" >"$cc_dir/postgres.store"
-	code=$(stanza_status)
 	if local_data; then
 		return 0
 	fi
+	# an assignment, so that a store that cannot be read ends the start
+	code=$(stanza_status)
 	case $code in
 	0) restore "$target" ;;
 	2)
@@ -180,17 +192,14 @@ prepare() {
 keep_secrets() {
 	mkdir -p "$PGDATA/commandcenter"
 	for name in db-password secret-key; do
-		if [ -s "$GENERATED_DIR/$name" ] && ! cmp -s "$GENERATED_DIR/$name" "$PGDATA/commandcenter/$name"; then
-			(umask 077 && cp "$GENERATED_DIR/$name" "$PGDATA/commandcenter/$name.tmp")
-			mv -f "$PGDATA/commandcenter/$name.tmp" "$PGDATA/commandcenter/$name"
-		fi
+		copy_secret "$name" "$GENERATED_DIR" "$PGDATA/commandcenter" 0400
 	done
 }
 
 ensure_stanza() {
 	if ! pgb stanza-create --no-online 2>"$cc_tmp/stanza"; then
 		cat >&2 <<EOF
-project "$project": the store $COMMANDCENTER_STORE holds another database under this project's name, which this one cannot continue: $(grep -v '^[[:space:]]*$' "$cc_tmp/stanza" | tail -n 1)
+project "$project": the store $COMMANDCENTER_STORE holds another database under this project's name, which this one cannot continue: $(cc_last_error "$cc_tmp/stanza")
 To start from the store's copy: dagger call --project $project reset --local-only --yes
 To replace the store's copy with this database: dagger call --project $project reset --yes deletes both; start over from a backup (dagger call backup) if you need this one's data.
 Nothing was changed.
@@ -214,12 +223,12 @@ backup() {
 	pgb backup --type=full 2>"$cc_tmp/backup" || status=$?
 	if [ "$status" -eq 0 ]; then
 		pgb info --output=json >"$cc_tmp/info" 2>/dev/null || :
-		label=$(grep -o '"label":"[^"]*"' "$cc_tmp/info" | tail -n 1 | cut -d'"' -f4)
+		label=$(latest_label)
 		cc_write "$cc_dir/postgres.backup" "label=$label" "at=$(cc_now)" "epoch=$(date +%s)" "copy=$copy" \
 			"took_ms=$(($(cc_uptime_ms) - began))" "error="
 		say "postgres: base backup $label in the store, in $(($(cc_uptime_ms) - began)) ms"
 	else
-		error=$(grep -v '^[[:space:]]*$' "$cc_tmp/backup" | tail -n 1 | cut -c 1-300)
+		error=$(cc_last_error "$cc_tmp/backup")
 		[ -n "$error" ] || error="pgbackrest backup exited with status $status (stopped with the server?)"
 		# the last good backup stays named, with this failure beside it
 		cc_write "$cc_dir/postgres.backup" "label=$(cc_field "$cc_dir/postgres.backup" label)" \

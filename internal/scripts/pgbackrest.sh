@@ -44,5 +44,5 @@ since=$(cc_field "$record" failing_since)
 failures=$(cc_field "$record" failures)
 cc_write "$record" "wal=$(cc_field "$record" wal)" "at=$(cc_field "$record" at)" "epoch=$(cc_field "$record" epoch)" \
 	"failing_since=${since:-$(cc_now)}" "failures=$((${failures:-0} + 1))" \
-	"error=$(grep -v '^[[:space:]]*$' "$cc_tmp/push" | tail -n 1 | cut -c 1-300)"
+	"error=$(cc_last_error "$cc_tmp/push")"
 exit "$status"

@@ -70,6 +70,17 @@ cc_s3_error() {
 	esac
 }
 
+# cc_last_error FILE: the last non-blank line of FILE, cut to 300
+# characters: a tool's error, for a record.
+cc_last_error() {
+	grep -v '^[[:space:]]*$' "$1" | tail -n 1 | cut -c 1-300
+}
+
+# cc_response_etag: the ETag of the last response.
+cc_response_etag() {
+	sed -n 's/^[Ee][Tt][Aa][Gg]:[[:space:]]*//p' "$cc_tmp/head" | tr -d '\r'
+}
+
 # cc_lease_get: reads the lease into $cc_tmp/lease and its ETag into
 # cc_etag. Returns 0 when there is one, 1 when there is none, 2 when the
 # store could not be read (cc_error says why).
@@ -77,7 +88,7 @@ cc_lease_get() {
 	cc_status=$(cc_s3 GET "$COMMANDCENTER_STORE_LEASE_KEY")
 	case $cc_status in
 	200)
-		cc_etag=$(sed -n 's/^[Ee][Tt][Aa][Gg]:[[:space:]]*//p' "$cc_tmp/head" | tr -d '\r')
+		cc_etag=$(cc_response_etag)
 		cp "$cc_tmp/body" "$cc_tmp/lease"
 		return 0 ;;
 	404)
@@ -107,7 +118,7 @@ cc_lease_put() {
 	fi
 	case $cc_status in
 	200)
-		cc_etag=$(sed -n 's/^[Ee][Tt][Aa][Gg]:[[:space:]]*//p' "$cc_tmp/head" | tr -d '\r')
+		cc_etag=$(cc_response_etag)
 		cp "$cc_tmp/mine" "$cc_tmp/lease"
 		return 0 ;;
 	412 | 409) return 1 ;;
