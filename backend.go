@@ -14,13 +14,17 @@ func (m *Commandcenter) backendContainer(ctx context.Context, deps map[stack.Ser
 	if err := m.checkBackend(ctx); err != nil {
 		return nil, err
 	}
+	inputs, err := m.installInputs(ctx, stack.Requirements, m.Settings.BackendPath, "requirements.txt")
+	if err != nil {
+		return nil, err
+	}
 	passwords, err := m.withAppPasswords(ctx)
 	if err != nil {
 		return nil, err
 	}
 	user := stack.User(stack.Backend)
 	files := m.secretFiles()
-	c := m.backendBuild().
+	c := m.backendBuild(inputs).
 		With(withScripts("backend-env", "secret", "url", "app")).
 		With(withVolume(stack.StateDir, stack.Volume(m.Project, "backend-state"), user)).
 		With(passwords).
@@ -45,8 +49,11 @@ func (m *Commandcenter) checkEnvFile(c *dagger.Container) *dagger.Container {
 }
 
 // backendBuild installs the backend's requirements into a virtualenv before
-// copying its source, so a source-only change re-runs no install.
-func (m *Commandcenter) backendBuild() *dagger.Container {
+// copying its source, so a source-only change re-runs no install: the
+// install sees requirements.txt, the files it includes and the local
+// packages they name (-e ../libs/x), each where pip looks for it from
+// /app, and nothing else.
+func (m *Commandcenter) backendBuild(inputs installInputs) *dagger.Container {
 	src := m.Source.Directory(m.Settings.BackendPath)
 	uid := strconv.Itoa(stack.AppUID)
 	return m.base(m.Settings.Images.Python).
@@ -60,14 +67,14 @@ fi`, "sh", uid}).
 		WithEnvVariable("VIRTUAL_ENV", stack.VenvDir).
 		WithEnvVariable("PATH", stack.VenvDir+"/bin:${PATH}", dagger.ContainerWithEnvVariableOpts{Expand: true}).
 		WithExec([]string{"python3", "-m", "venv", stack.VenvDir}).
-		WithFile(stack.AppDir+"/requirements.txt", src.File("requirements.txt")).
+		With(m.withInstallInputs(inputs, "")).
+		WithWorkdir(stack.AppDir).
 		WithMountedCache("/var/cache/pip", dag.CacheVolume("commandcenter-pip")).
 		With(withSecretVariable("PIP_INDEX_URL", m.PipIndexURL)).
 		WithExec([]string{"sh", "-c", pipInstall}).
 		WithoutSecretVariable("PIP_INDEX_URL").
 		WithoutMount("/var/cache/pip").
-		WithDirectory(stack.AppDir, src, dagger.ContainerWithDirectoryOpts{Exclude: []string{".venv", "**/__pycache__"}}).
-		WithWorkdir(stack.AppDir)
+		WithDirectory(stack.AppDir, src, dagger.ContainerWithDirectoryOpts{Exclude: []string{".venv", "**/__pycache__"}})
 }
 
 // pipInstall installs requirements.txt. An index given as plain http

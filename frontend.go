@@ -17,7 +17,12 @@ func (m *Commandcenter) frontendContainer(ctx context.Context, backend *dagger.S
 	if err != nil {
 		return nil, err
 	}
-	installed := m.frontendInstall(stack.InstallFiles(entries))
+	inputs, err := m.installInputs(ctx, stack.PackageJSON, m.Settings.FrontendPath, "package.json")
+	if err != nil {
+		return nil, err
+	}
+	manifests, configs := stack.InstallFiles(entries)
+	installed := m.frontendInstall(manifests, configs, inputs)
 	cfg := m.config()
 	var c *dagger.Container
 	if cfg.Static() {
@@ -32,8 +37,10 @@ func (m *Commandcenter) frontendContainer(ctx context.Context, backend *dagger.S
 // the manifests alone (package.json and lockfiles), so a source-only change
 // re-runs no install. The package managers' configurations (.npmrc, ...)
 // and --npm-token are there for the install only: they may hold tokens,
-// and no later layer has them.
-func (m *Commandcenter) frontendInstall(manifests, configs []string) *dagger.Container {
+// and no later layer has them. The local packages that package.json names
+// ("file:../libs/x") are copied before it too, owned by the node user,
+// since npm installs their own dependencies into them.
+func (m *Commandcenter) frontendInstall(manifests, configs []string, local installInputs) *dagger.Container {
 	src := m.Source.Directory(m.Settings.FrontendPath)
 	user := stack.User(stack.Frontend)
 	c := m.base(m.Settings.Images.Node).
@@ -44,6 +51,8 @@ func (m *Commandcenter) frontendInstall(manifests, configs []string) *dagger.Con
 	for _, name := range manifests {
 		c = c.WithFile(stack.AppDir+"/"+name, src.File(name), dagger.ContainerWithFileOpts{Owner: user})
 	}
+	local.manifests = nil // package.json is among manifests
+	c = c.With(m.withInstallInputs(local, user))
 	for _, name := range configs {
 		c = c.WithMountedFile(stack.AppDir+"/"+name, src.File(name), dagger.ContainerWithMountedFileOpts{Owner: user})
 	}

@@ -45,9 +45,7 @@ func (m *Commandcenter) startServices(ctx context.Context, services []stack.Serv
 	if err != nil {
 		return nil, err
 	}
-	if err := inParallel(services, func(s stack.Service) error {
-		return m.build(ctx, s, containers[s])
-	}); err != nil {
+	if err := m.buildAll(ctx, services, containers); err != nil {
 		return nil, err
 	}
 	var announced sync.WaitGroup
@@ -64,6 +62,30 @@ func (m *Commandcenter) startServices(ctx context.Context, services []stack.Serv
 		}
 	}
 	return containers, nil
+}
+
+// buildAll builds the given services in parallel. A service whose build
+// fails because one it binds failed is not reported: its error is its
+// dependency's, which is reported once, as that service's.
+func (m *Commandcenter) buildAll(ctx context.Context, services []stack.Service, containers map[stack.Service]*dagger.Container) error {
+	errs := make([]error, len(services))
+	_ = inParallel(services, func(s stack.Service) error {
+		errs[slices.Index(services, s)] = m.build(ctx, s, containers[s])
+		return nil
+	})
+	var failed []stack.Service
+	for i, err := range errs {
+		if err != nil {
+			failed = append(failed, services[i])
+		}
+	}
+	own := stack.OwnFailures(failed)
+	for i, s := range services {
+		if !slices.Contains(own, s) {
+			errs[i] = nil
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // announceDatabase says on stderr, which the CLI shows, when the running

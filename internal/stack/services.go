@@ -124,3 +124,16 @@ func Needs(s Service) []Service {
 	}
 	return out
 }
+
+// OwnFailures picks, from the services whose build failed, those that
+// failed on their own: a service that binds one whose build failed fails
+// with that same error, which is its dependency's to report.
+func OwnFailures(failed []Service) []Service {
+	var out []Service
+	for _, s := range failed {
+		if !slices.ContainsFunc(failed, func(dep Service) bool { return dependsOn(s, dep) || (s == Proxy && dep != Proxy) }) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

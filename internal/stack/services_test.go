@@ -101,3 +101,20 @@ func TestNeeds(t *testing.T) {
 		}
 	}
 }
+
+func TestOwnFailures(t *testing.T) {
+	for _, tc := range []struct {
+		failed, want []Service
+	}{
+		{nil, nil},
+		{[]Service{Backend, Frontend}, []Service{Backend}},
+		{[]Service{Postgres, Backend, Frontend, Proxy}, []Service{Postgres}},
+		{[]Service{Postgres, Redis}, []Service{Postgres, Redis}},
+		{[]Service{Frontend}, []Service{Frontend}},
+		{[]Service{Frontend, Proxy}, []Service{Frontend}},
+	} {
+		if diff := cmp.Diff(tc.want, OwnFailures(tc.failed)); diff != "" {
+			t.Errorf("OwnFailures(%v) (-want +got):\n%s", tc.failed, diff)
+		}
+	}
+}
