@@ -11,6 +11,26 @@ import (
 
 // backendContainer is the backend, bound to deps (postgres and redis).
 func (m *Commandcenter) backendContainer(ctx context.Context, deps map[stack.Service]*dagger.Service) (*dagger.Container, error) {
+	c, err := m.backendApp(ctx, deps)
+	if err != nil {
+		return nil, err
+	}
+	return m.runtime(c, stack.Backend, m.config()), nil
+}
+
+// workerContainer is worker s: the backend's build, environment, secrets
+// and bindings, running the worker's command.
+func (m *Commandcenter) workerContainer(ctx context.Context, s stack.Service, deps map[stack.Service]*dagger.Service) (*dagger.Container, error) {
+	c, err := m.backendApp(ctx, deps)
+	if err != nil {
+		return nil, err
+	}
+	return m.runtime(c, s, m.config()), nil
+}
+
+// backendApp is the backend's build with its secrets and bindings, before
+// it becomes the backend or a worker.
+func (m *Commandcenter) backendApp(ctx context.Context, deps map[stack.Service]*dagger.Service) (*dagger.Container, error) {
 	if err := m.checkBackend(ctx); err != nil {
 		return nil, err
 	}
@@ -33,7 +53,7 @@ func (m *Commandcenter) backendContainer(ctx context.Context, deps map[stack.Ser
 		With(m.checkEnvFile).
 		WithServiceBinding(string(stack.Postgres), deps[stack.Postgres]).
 		WithServiceBinding(string(stack.Redis), deps[stack.Redis])
-	return m.runtime(c, stack.Backend, m.config()), nil
+	return c, nil
 }
 
 // checkEnvFile parses --backend-env-file as the launcher will, as a build

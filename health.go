@@ -31,7 +31,11 @@ const probeTimeout = 60 * time.Second
 //
 // +cache="never"
 func (m *Commandcenter) Health(ctx context.Context) (string, error) {
-	services := m.statuses(ctx, stack.Services)
+	m, err := m.withWorkers(ctx)
+	if err != nil {
+		return "", err
+	}
+	services := m.statuses(ctx, m.config().Services())
 	return stack.HealthTable(services, stack.ProtectionOf(m.Settings.Store, services)), nil
 }
 
@@ -64,7 +68,11 @@ func (m *Commandcenter) Health(ctx context.Context) (string, error) {
 //
 // +cache="never"
 func (m *Commandcenter) Status(ctx context.Context) (string, error) {
-	services := m.statuses(ctx, stack.Logged)
+	m, err := m.withWorkers(ctx)
+	if err != nil {
+		return "", err
+	}
+	services := m.statuses(ctx, m.config().Logged())
 	return stack.Report{
 		Project:    m.Project,
 		CheckedAt:  time.Now().UTC().Format(time.RFC3339),
@@ -126,16 +134,16 @@ func (m *Commandcenter) image(s stack.Service) string {
 		return m.Settings.Images.Postgres
 	case stack.Redis:
 		return m.Settings.Images.Redis
-	case stack.Backend:
-		return m.Settings.Images.Python
 	case stack.Frontend:
 		if m.config().Static() {
 			return m.Settings.Images.Proxy
 		}
 		return m.Settings.Images.Node
-	default:
+	case stack.Proxy:
 		return m.Settings.Images.Proxy
 	}
+	// The backend and its workers.
+	return m.Settings.Images.Python
 }
 
 // user is who service s runs as.
@@ -152,6 +160,8 @@ func (m *Commandcenter) probeScript(s stack.Service) string {
 	switch {
 	case s == stack.Proxy:
 		return `echo "nginx runs"`
+	case stack.IsWorker(s):
+		return stack.WorkerProbe(s)
 	case s == stack.Postgres:
 		return `PGPASSWORD=$(cat "$PASSWORD_FILE") && export PGPASSWORD &&
 out=$(psql -h "$HOST" -p 5432 -U ` + stack.DBUser + ` -d ` + stack.DBName + ` -tAc 'SELECT 1' 2>&1) || { echo "$out" >&2; exit 1; }

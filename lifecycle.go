@@ -26,7 +26,11 @@ import (
 //
 // +cache="never"
 func (m *Commandcenter) Start(ctx context.Context) (*Commandcenter, error) {
-	if _, err := m.startServices(ctx, stack.Services); err != nil {
+	m, err := m.withWorkers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := m.startServices(ctx, m.config().Services()); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -50,8 +54,7 @@ func (m *Commandcenter) startServices(ctx context.Context, services []stack.Serv
 	}
 	var announced sync.WaitGroup
 	defer announced.Wait()
-	for _, level := range stack.Levels() {
-		level = slices.DeleteFunc(slices.Clone(level), func(s stack.Service) bool { return !slices.Contains(services, s) })
+	for _, level := range stack.Levels(services) {
 		if err := inParallel(level, func(s stack.Service) error {
 			return m.start(ctx, s, containers[s].AsService())
 		}); err != nil {
@@ -115,8 +118,12 @@ func (m *Commandcenter) announceDatabase(ctx context.Context) {
 //
 // +cache="never"
 func (m *Commandcenter) Stop(ctx context.Context) (string, error) {
+	m, err := m.withWorkers(ctx)
+	if err != nil {
+		return "", err
+	}
 	var results []stack.RequestResult
-	for _, level := range stack.StopLevels() {
+	for _, level := range stack.StopLevels(m.config().Services()) {
 		done := make([]stack.RequestResult, len(level))
 		if err := inParallel(level, func(s stack.Service) error {
 			var err error
@@ -142,13 +149,35 @@ func (m *Commandcenter) Stop(ctx context.Context) (string, error) {
 // +cache="never"
 func (m *Commandcenter) Restart(
 	ctx context.Context,
-	// postgres, redis, backend or frontend.
+	// postgres, redis, backend, frontend or a worker's name.
 	service string,
 ) (string, error) {
-	s, err := stack.Parse(service, stack.Services)
+	m, err := m.withWorkers(ctx)
 	if err != nil {
 		return "", err
 	}
+	s, err := stack.Parse(service, m.config().Services())
+	if err != nil {
+		return "", err
+	}
+	out, err := m.restart(ctx, s)
+	if err != nil || s != stack.Backend {
+		return out, err
+	}
+	// The workers run the backend's build: they restart with it.
+	for _, w := range m.config().Workers {
+		more, err := m.restart(ctx, w.Name)
+		if err != nil {
+			return out, err
+		}
+		out += more
+	}
+	return out, nil
+}
+
+// restart restarts service s in place and says so, or fails when it does
+// not run.
+func (m *Commandcenter) restart(ctx context.Context, s stack.Service) (string, error) {
 	res, err := m.request(ctx, "restart", s, stack.RestartTimeout(s))
 	if err != nil {
 		return "", err

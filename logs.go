@@ -24,13 +24,17 @@ const maxTail = 10000
 // +cache="never"
 func (m *Commandcenter) Logs(
 	ctx context.Context,
-	// postgres, redis, backend, frontend or proxy.
+	// postgres, redis, backend, frontend, proxy or a worker's name.
 	service string,
 	// How many lines to return, from the end (1-10000).
 	// +default=100
 	tail int,
 ) (string, error) {
-	s, err := stack.Parse(service, stack.Logged)
+	m, err := m.withWorkers(ctx)
+	if err != nil {
+		return "", err
+	}
+	s, err := stack.Parse(service, m.config().Logged())
 	if err != nil {
 		return "", err
 	}

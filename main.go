@@ -64,7 +64,11 @@ type Commandcenter struct {
 // settings holds the module's configuration between calls. The engine
 // stores a private field as it is, so the pure logic's own type serves,
 // wrapped in one of this package as the SDK needs.
-type settings struct{ stack.Config }
+type settings struct {
+	stack.Config
+	// WorkersRead: Config.Workers holds the Procfile's workers (see withWorkers).
+	WorkersRead bool
+}
 
 func New(
 	// The app repository. The backend (requirements.txt, app/main.py) and the
@@ -147,7 +151,8 @@ func New(
 	// make room, queued tasks included: only for a cache.
 	// +default="noeviction"
 	redisEvictionPolicy string,
-	// Number of uvicorn worker processes.
+	// Number of uvicorn worker processes (not the app's workers: see
+	// --procfile).
 	// +default=1
 	backendWorkers int,
 	// Node's --max-old-space-size for the frontend, in MB (set through NODE_OPTIONS).
@@ -256,13 +261,23 @@ func New(
 	// Time between two full base backups, a Go duration (at least 1m).
 	// +default="24h"
 	storeBackupInterval string,
+	// The Procfile, in --source, that declares the app's workers: long-running
+	// processes from the backend's image (a Celery worker and beat), one
+	// `NAME: COMMAND` line each, the command run by sh, e.g.
+	// "worker: celery -A app.tasks worker --loglevel=info". Default: the
+	// backend's Procfile, if it has one. Its web and release entries are
+	// not workers (see --backend-command and --backend-migrate). Each
+	// worker is a service of the project, named NAME, in status, health,
+	// logs, restart and stop.
+	// +optional
+	procfile string,
 ) (*Commandcenter, error) {
 	m := &Commandcenter{
 		Project: project, Source: source,
 		DBPassword: dbPassword, SecretKey: secretKey, RedisPassword: redisPassword,
 		BackendEnvFile: backendEnvFile, NpmToken: npmToken, PipIndexURL: pipIndexUrl,
 		StoreCredentials: storeCredentials, StoreCA: storeCa, StoreKey: storeEncryptionKey, StoreService: storeService,
-		Settings: settings{stack.Config{
+		Settings: settings{Config: stack.Config{
 			Project:      project,
 			BackendPath:  backendPath,
 			FrontendPath: frontendPath,
@@ -289,6 +304,7 @@ func New(
 			BackendHealthPath:  backendHealthPath,
 			FrontendHealthPath: frontendHealthPath,
 			BackendMigrate:     backendMigrate,
+			Procfile:           procfile,
 			FrontendMode:       frontendMode,
 			Store: stack.Store{
 				URL: store, Endpoint: storeEndpoint, Region: storeRegion, URIStyle: storeUriStyle,

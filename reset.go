@@ -44,6 +44,10 @@ func (m *Commandcenter) Reset(
 	if localOnly && !m.Settings.Store.Enabled() {
 		return nil, errors.New("--local-only keeps the store's copy, and this project has no store (--store): without one, this engine's copy is the only one; nothing was deleted")
 	}
+	m, err := m.withWorkers(ctx)
+	if err != nil {
+		return nil, err
+	}
 	major, err := m.postgresMajor(ctx)
 	if err != nil {
 		return nil, err
@@ -57,7 +61,7 @@ func (m *Commandcenter) Reset(
 			return nil, fmt.Errorf("reset project %q: the store's copy was not deleted, nor was anything else: %w", m.Project, err)
 		}
 	}
-	err = inParallel(stack.Logged, func(s stack.Service) error {
+	err = inParallel(m.config().Logged(), func(s stack.Service) error {
 		return m.resetService(ctx, s, m.resetVolumes(s, major, cluster))
 	})
 	if err != nil {
@@ -71,9 +75,10 @@ func (m *Commandcenter) Reset(
 // project is stopped. It returns the major version of the project's
 // PostgreSQL cluster, if one was recorded.
 func (m *Commandcenter) checkStopped(ctx context.Context) (cluster string, err error) {
-	states := make([]string, len(stack.Logged))
-	err = inParallel(stack.Logged, func(s stack.Service) error {
-		i := slices.Index(stack.Logged, s)
+	logged := m.config().Logged()
+	states := make([]string, len(logged))
+	err = inParallel(logged, func(s stack.Service) error {
+		i := slices.Index(logged, s)
 		out, err := m.reader(s).
 			With(withScripts("lock")).
 			WithEnvVariable("COMMANDCENTER_CHECK_AT", now()).
@@ -87,7 +92,7 @@ if cc_running "$1"; then echo "running since $(cc_started "$1")"; else cat "$cc_
 		return "", fmt.Errorf("reset: check that the project is stopped: %w", withStderr(err))
 	}
 	var running []string
-	for i, s := range stack.Logged {
+	for i, s := range logged {
 		if strings.HasPrefix(states[i], "running") {
 			running = append(running, fmt.Sprintf("%s (%s)", s, states[i]))
 		}
@@ -96,7 +101,7 @@ if cc_running "$1"; then echo "running since $(cc_started "$1")"; else cat "$cc_
 		return "", fmt.Errorf("project %q is running: %s; stop it first, from any terminal: dagger call --project %s stop; nothing was deleted",
 			m.Project, strings.Join(running, ", "), m.Project)
 	}
-	return states[slices.Index(stack.Logged, stack.Postgres)], nil
+	return states[slices.Index(logged, stack.Postgres)], nil
 }
 
 // resetVolumes maps the mount paths of service s's volumes, as s mounts

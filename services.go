@@ -84,7 +84,11 @@ func (m *Commandcenter) Stack(ctx context.Context) (*dagger.Service, error) {
 // the proxy, with retry, and returns s: the engine then finds them running
 // when it binds them, and starts nothing without the module's retry.
 func (m *Commandcenter) serve(ctx context.Context, s stack.Service) (*dagger.Service, error) {
-	containers, err := m.startServices(ctx, stack.Needs(s))
+	m, err := m.withWorkers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	containers, err := m.startServices(ctx, stack.Needs(s, m.config().Services()))
 	if err != nil {
 		return nil, err
 	}
@@ -105,10 +109,14 @@ func (m *Commandcenter) serve(ctx context.Context, s stack.Service) (*dagger.Ser
 // commandcenter-backend-env,alembic,upgrade,head`.
 func (m *Commandcenter) Container(
 	ctx context.Context,
-	// postgres, redis, backend, frontend or proxy.
+	// postgres, redis, backend, frontend, proxy or a worker's name.
 	service string,
 ) (*dagger.Container, error) {
-	s, err := stack.Parse(service, stack.Logged)
+	m, err := m.withWorkers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := stack.Parse(service, m.config().Logged())
 	if err != nil {
 		return nil, err
 	}
@@ -140,8 +148,10 @@ func (m *Commandcenter) containerOnce(ctx context.Context, s stack.Service, buil
 		c, err = m.backendContainer(ctx, deps)
 	case stack.Frontend:
 		c, err = m.frontendContainer(ctx, deps[stack.Backend])
-	default:
+	case stack.Proxy:
 		c = m.proxyContainer(deps)
+	default:
+		c, err = m.workerContainer(ctx, s, deps)
 	}
 	if err != nil {
 		return nil, err
@@ -191,11 +201,14 @@ func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service, cfg stack.
 		WithUser(user).
 		With(m.withRunVolume(s)).
 		With(withEnv(cfg.Env(s, m.secretFiles())))
-	if s == stack.Proxy {
+	switch {
+	case s == stack.Proxy:
 		for _, r := range cfg.Routes() {
 			c = c.WithExposedPort(r.Listen)
 		}
-	} else {
+	case stack.IsWorker(s):
+		c = c.With(withScripts("alive")).WithDockerHealthcheck(cfg.HealthCheck(s), healthCheck(s))
+	default:
 		c = c.WithExposedPort(stack.InternalPort(s)).
 			WithDockerHealthcheck(cfg.HealthCheck(s), healthCheck(s))
 	}

@@ -18,6 +18,12 @@
 # this container, at the same address. A request names the instance it is
 # for, so one left behind never reaches a later instance.
 #
+# With $COMMANDCENTER_RESTART_AFTER set (a worker's), COMMAND that exits by
+# itself is started again, after 1 s, then 2, 4, ... up to 60 s (back to 1 s
+# once it ran a minute), each exit noted for Status; but one that exits
+# within that many seconds of its first start ends the supervisor, so that
+# the start fails with its stderr.
+#
 # It exits with COMMAND's status, or 143 after a stop requested from another
 # session, only once the log copies hold COMMAND's last line.
 set -eu
@@ -71,7 +77,11 @@ signal_child() {
 child=
 killer=
 stop_child() {
-	[ -n "$child" ] || return 0
+	if [ -z "$child" ]; then
+		# Between two runs of a worker: its wait ends now.
+		[ -z "${sleeper:-}" ] || kill "$sleeper" 2>/dev/null || :
+		return 0
+	fi
 	cc_record "$name" "$instance" "$1" "$restarts"
 	if [ -n "${COMMANDCENTER_BEFORE_STOP:-}" ] && [ -z "$killer" ]; then
 		# shellcheck disable=SC2086 # a command and its arguments
@@ -134,8 +144,15 @@ watcher=$!
 # run_child: COMMAND until it exits, however many trapped signals come.
 run_child() {
 	say "starting as $(id)"
+	# Builtins only from here until the wait: a stop signal to the
+	# container's group would end a program run now, and this shell with it.
+	read -r up _ </proc/uptime
+	child_at=${up%.*}${up#*.}0
 	$group "$@" >&3 2>&4 3>&- 4>&- &
 	child=$!
+	if [ -n "${COMMANDCENTER_RESTART_AFTER:-}" ]; then
+		printf 'pid=%s\nat_ms=%s\n' "$child" "$child_at" >"$cc_dir/$name.child"
+	fi
 	cc_wait "$child"
 	status=$cc_status
 	# What COMMAND left in its process group (a server's helper, a child
@@ -150,8 +167,36 @@ run_child() {
 	child=
 }
 
+# backoff: after COMMAND exited by itself, whether to start it again (see
+# COMMANDCENTER_RESTART_AFTER), once the delay is over; a stop or restart
+# request cuts the wait short.
+settled=
+delay=1
+backoff() {
+	[ -n "${COMMANDCENTER_RESTART_AFTER:-}" ] && [ -z "$requested" ] || return 1
+	ran_ms=$(($(cc_uptime_ms) - child_at))
+	[ "$ran_ms" -ge $((COMMANDCENTER_RESTART_AFTER * 1000)) ] && settled=1
+	[ -n "$settled" ] || return 1
+	[ "$ran_ms" -lt 60000 ] || delay=1
+	cc_exited "$name" "$status"
+	cc_record "$name" "$instance" restarting "$restarts"
+	say "exited by itself with status $status after ${ran_ms}ms; starting again in ${delay}s"
+	sleep "$delay" 3>&- 4>&- 9>&- &
+	sleeper=$!
+	cc_wait "$sleeper"
+	sleeper=
+	delay=$((delay * 2 > 60 ? 60 : delay * 2))
+	[ "$requested" != stop ] && [ "$requested" != signalled ]
+}
+
 while :; do
 	run_child "$@"
+	if backoff; then
+		restarts=$((restarts + 1))
+		cc_record "$name" "$instance" running "$restarts"
+		[ "$requested" != restart ] || { requested=; cc_done "$name" "$request" restarted; }
+		continue
+	fi
 	[ "$requested" = restart ] || break
 	requested=
 	restarts=$((restarts + 1))

@@ -78,6 +78,9 @@ func (c Config) validateEnvItems(flag string, s Service, items []string) error {
 // or --frontend-env; the items are valid once Validate passed.
 func (c Config) AppEnv(s Service) []EnvVar {
 	items := map[Service][]string{Backend: c.BackendEnv, Frontend: c.FrontendEnv}[s]
+	if IsWorker(s) {
+		items = c.BackendEnv
+	}
 	env := make([]EnvVar, 0, len(items))
 	for _, item := range items {
 		name, value, _ := strings.Cut(item, "=")

@@ -45,6 +45,12 @@ type Config struct {
 	// its secrets were given.
 	Store      Store
 	StoreGiven StoreGiven
+	// Procfile is the path in the source of the Procfile that declares the
+	// workers; empty means the backend's own, if it has one.
+	Procfile string
+	// Workers are the Procfile's workers, which the module reads from the
+	// source (see ParseProcfile).
+	Workers []Worker
 }
 
 // Images are the image references of the services.
@@ -89,6 +95,9 @@ func (c Config) Validate() error {
 	add(c.validateProject())
 	add(validateSubpath("--backend-path", c.BackendPath))
 	add(validateSubpath("--frontend-path", c.FrontendPath))
+	if c.Procfile != "" {
+		add(validateSubpath("--procfile", c.Procfile))
+	}
 	add(c.Images.validate())
 	add(c.validatePorts())
 	add(c.validateRetry())

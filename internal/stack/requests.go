@@ -66,12 +66,13 @@ func (r RequestResult) Describe() string {
 	return fmt.Sprintf("%s: was not running", r.Service)
 }
 
-// StopLevels is the order in which Stop stops the services: the proxy,
-// then each app service before what it depends on, the services of one
-// level at once. The engine would kill a service's dependents when it
-// exits, so dependents go first.
-func StopLevels() [][]Service {
-	levels := Levels()
+// StopLevels is the order in which Stop stops the given app services: the
+// proxy, then each app service before what it depends on (the workers with
+// the backend, before postgres and redis), the services of one level at
+// once. The engine would kill a service's dependents when it exits, so
+// dependents go first.
+func StopLevels(services []Service) [][]Service {
+	levels := Levels(services)
 	out := [][]Service{{Proxy}}
 	for i := len(levels) - 1; i >= 0; i-- {
 		out = append(out, levels[i])

@@ -9,8 +9,8 @@ import (
 )
 
 func TestStopLevelsStopDependentsFirst(t *testing.T) {
-	want := [][]Service{{Proxy}, {Frontend}, {Backend}, {Postgres, Redis}}
-	if diff := cmp.Diff(want, StopLevels()); diff != "" {
+	want := [][]Service{{Proxy}, {Frontend}, {Backend, "worker", "beat"}, {Postgres, Redis}}
+	if diff := cmp.Diff(want, StopLevels(withWorkers)); diff != "" {
 		t.Errorf("StopLevels() mismatch (-want +got):\n%s", diff)
 	}
 }

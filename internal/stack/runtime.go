@@ -89,7 +89,7 @@ func (c Config) Command(s Service) []string {
 	case Proxy:
 		return append(run, "nginx", "-g", "daemon off;")
 	}
-	panic(fmt.Sprintf("no command for service %q", s))
+	return append(run, c.workerCommand(s)...)
 }
 
 func (c Config) backendServer() []string {
@@ -145,6 +145,8 @@ func (c Config) HealthCheck(s Service) []string {
 		return []string{"wget", "-q", "-O", "/dev/null", url(s)}
 	case s == Frontend:
 		return []string{"node", "-e", "require('http').get('" + url(s) + "', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"}
+	case IsWorker(s):
+		return workerHealthCheck(s)
 	}
 	return nil
 }
@@ -178,6 +180,7 @@ func (c Config) moduleEnv(s Service, secrets SecretFiles) []EnvVar {
 		env = appendIf(env, secrets.GenerateRedisPassword, "COMMANDCENTER_GENERATE_REDIS_PASSWORD")
 	case Backend:
 		env = append(env, c.backendEnv(secrets)...)
+	case Proxy:
 	case Frontend:
 		if c.Static() {
 			break
@@ -186,6 +189,11 @@ func (c Config) moduleEnv(s Service, secrets SecretFiles) []EnvVar {
 			EnvVar{"BACKEND_URL", fmt.Sprintf("http://%s:%d", Backend, InternalPort(Backend))},
 			EnvVar{"NODE_OPTIONS", "--max-old-space-size=" + strconv.Itoa(c.Limits.NodeMaxOldSpaceMB)},
 			EnvVar{"HOST", "0.0.0.0"}, EnvVar{"PORT", strconv.Itoa(InternalPort(Frontend))})
+	default:
+		// A worker: the backend's environment, and a supervisor that
+		// restarts its process when it exits after its start.
+		env = append(env, c.backendEnv(secrets)...)
+		env = append(env, EnvVar{"COMMANDCENTER_RESTART_AFTER", strconv.Itoa(int(WorkerSettle.Seconds()))})
 	}
 	return env
 }

@@ -26,7 +26,8 @@ func User(s Service) string {
 	case Proxy:
 		return "nginx"
 	}
-	panic(fmt.Sprintf("no user for service %q", s))
+	// A worker runs as the backend does.
+	return User(Backend)
 }
 
 // SecretPath is where a given secret is mounted.

@@ -28,14 +28,24 @@ var Services = []Service{Postgres, Redis, Backend, Frontend}
 // Logged lists every service that writes a log: the app services and the proxy.
 var Logged = []Service{Postgres, Redis, Backend, Frontend, Proxy}
 
-// dependencies says which services each service binds to.
+// dependencies says which services each service binds to. A worker binds
+// what the backend binds.
 var dependencies = map[Service][]Service{
 	Backend:  {Postgres, Redis},
 	Frontend: {Backend},
 }
 
+// IsWorker says whether s is one of the app's workers (see Worker): any
+// service that is not one of the stack's own.
+func IsWorker(s Service) bool {
+	return !slices.Contains(Logged, s)
+}
+
 // Dependencies returns the services that s binds to.
 func Dependencies(s Service) []Service {
+	if IsWorker(s) {
+		s = Backend
+	}
 	return slices.Clone(dependencies[s])
 }
 
@@ -68,24 +78,24 @@ func Parse(name string, valid []Service) (Service, error) {
 	return "", fmt.Errorf("unknown service %q: want one of %s", name, strings.Join(names, ", "))
 }
 
-// Levels groups the app services by dependency depth: every service of a
-// level depends only on services of earlier levels, so the services of one
-// level can start in parallel once the previous level is healthy.
-func Levels() [][]Service {
+// Levels groups the given app services by dependency depth: every service
+// of a level depends only on services of earlier levels, so the services of
+// one level can start in parallel once the previous level is healthy.
+func Levels(services []Service) [][]Service {
 	var levels [][]Service
-	for _, s := range Services {
+	for _, s := range services {
 		d := depth(s)
 		for len(levels) <= d {
 			levels = append(levels, nil)
 		}
 		levels[d] = append(levels[d], s)
 	}
-	return levels
+	return slices.DeleteFunc(levels, func(l []Service) bool { return len(l) == 0 })
 }
 
 func depth(s Service) int {
 	d := 0
-	for _, dep := range dependencies[s] {
+	for _, dep := range Dependencies(s) {
 		d = max(d, depth(dep)+1)
 	}
 	return d
@@ -104,7 +114,7 @@ func Dependents(s Service) []Service {
 }
 
 func dependsOn(s, target Service) bool {
-	for _, dep := range dependencies[s] {
+	for _, dep := range Dependencies(s) {
 		if dep == target || dependsOn(dep, target) {
 			return true
 		}
@@ -112,12 +122,12 @@ func dependsOn(s, target Service) bool {
 	return false
 }
 
-// Needs returns the app services that must run for s to start, in start
-// order: s's dependencies, direct or not, and s itself. The proxy needs all
-// four.
-func Needs(s Service) []Service {
+// Needs returns the services, among all, that must run for s to start, in
+// start order: s's dependencies, direct or not, and s itself. The proxy
+// needs all of them.
+func Needs(s Service, all []Service) []Service {
 	var out []Service
-	for _, candidate := range Services {
+	for _, candidate := range all {
 		if candidate == s || s == Proxy || dependsOn(s, candidate) {
 			out = append(out, candidate)
 		}
@@ -127,11 +137,14 @@ func Needs(s Service) []Service {
 
 // OwnFailures picks, from the services whose build failed, those that
 // failed on their own: a service that binds one whose build failed fails
-// with that same error, which is its dependency's to report.
+// with that same error, which is its dependency's to report, and so does
+// a worker, built as the backend is.
 func OwnFailures(failed []Service) []Service {
 	var out []Service
 	for _, s := range failed {
-		if !slices.ContainsFunc(failed, func(dep Service) bool { return dependsOn(s, dep) || (s == Proxy && dep != Proxy) }) {
+		if !slices.ContainsFunc(failed, func(dep Service) bool {
+			return dependsOn(s, dep) || (s == Proxy && dep != Proxy) || (IsWorker(s) && dep == Backend)
+		}) {
 			out = append(out, s)
 		}
 	}

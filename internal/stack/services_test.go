@@ -6,16 +6,27 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// withWorkers is the stack with two workers, as Config.Services lists it.
+var withWorkers = []Service{Postgres, Redis, Backend, "worker", "beat", Frontend}
+
 func TestLevels(t *testing.T) {
-	want := [][]Service{{Postgres, Redis}, {Backend}, {Frontend}}
-	if diff := cmp.Diff(want, Levels()); diff != "" {
-		t.Errorf("Levels() mismatch (-want +got):\n%s", diff)
+	for _, tc := range []struct {
+		services []Service
+		want     [][]Service
+	}{
+		{Services, [][]Service{{Postgres, Redis}, {Backend}, {Frontend}}},
+		{withWorkers, [][]Service{{Postgres, Redis}, {Backend, "worker", "beat"}, {Frontend}}},
+		{[]Service{Backend}, [][]Service{{Backend}}},
+	} {
+		if diff := cmp.Diff(tc.want, Levels(tc.services)); diff != "" {
+			t.Errorf("Levels(%v) mismatch (-want +got):\n%s", tc.services, diff)
+		}
 	}
 }
 
 func TestLevelsRespectDependencies(t *testing.T) {
 	seen := map[Service]bool{}
-	for _, level := range Levels() {
+	for _, level := range Levels(withWorkers) {
 		for _, s := range level {
 			for _, dep := range Dependencies(s) {
 				if !seen[dep] {
@@ -93,10 +104,11 @@ func TestNeeds(t *testing.T) {
 		Redis:    {Redis},
 		Backend:  {Postgres, Redis, Backend},
 		Frontend: {Postgres, Redis, Backend, Frontend},
-		Proxy:    {Postgres, Redis, Backend, Frontend},
+		Proxy:    withWorkers,
+		"worker": {Postgres, Redis, "worker"},
 	}
 	for s, want := range tests {
-		if diff := cmp.Diff(want, Needs(s)); diff != "" {
+		if diff := cmp.Diff(want, Needs(s, withWorkers)); diff != "" {
 			t.Errorf("Needs(%s) mismatch (-want +got):\n%s", s, diff)
 		}
 	}
@@ -112,6 +124,8 @@ func TestOwnFailures(t *testing.T) {
 		{[]Service{Postgres, Redis}, []Service{Postgres, Redis}},
 		{[]Service{Frontend}, []Service{Frontend}},
 		{[]Service{Frontend, Proxy}, []Service{Frontend}},
+		{[]Service{Backend, "worker", "beat", Frontend}, []Service{Backend}},
+		{[]Service{"worker"}, []Service{"worker"}},
 	} {
 		if diff := cmp.Diff(tc.want, OwnFailures(tc.failed)); diff != "" {
 			t.Errorf("OwnFailures(%v) (-want +got):\n%s", tc.failed, diff)
