@@ -65,6 +65,9 @@ func (m *Tests) suite() []test {
 		{"StoreBadInputFailsFast", m.StoreBadInputFailsFast},
 		{"StoreLeaseKeepsEnginesApart", m.StoreLeaseKeepsEnginesApart},
 		{"StoreOutageIsReportedAndCaughtUp", m.StoreOutageIsReportedAndCaughtUp},
+		{"WorkersRunQueuedAndScheduledTasks", m.WorkersRunQueuedAndScheduledTasks},
+		{"LocalLibraryInstallsOnItsContent", m.LocalLibraryInstallsOnItsContent},
+		{"FailingWorkerFailsTheStart", m.FailingWorkerFailsTheStart},
 	}
 }
 

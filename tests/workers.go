@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"dagger/tests/internal/dagger"
+)
+
+// A monorepo shaped like CommandCenter: a backend whose requirements name
+// -e ../libs/kb, a Celery worker and beat in its Procfile. Its packages come
+// from the lab's PyPI mirror, so the tests that install them are skipped
+// where it does not answer.
+
+// monorepo is testdata/monorepo with the offline fixture's frontend, for
+// project.
+func monorepo(project string) dagger.CommandcenterOpts {
+	app := dag.CurrentModule().Source().Directory("testdata/app")
+	src := dag.CurrentModule().Source().Directory("testdata/monorepo").
+		WithDirectory("frontend", app.Directory("frontend"))
+	opts := withPasswords(fixture(project))
+	opts.Source = src
+	opts.PipIndexURL = dag.SetSecret("monorepo-pip-index", demoPipIndex)
+	return opts
+}
+
+// A task the backend queues is run by the Celery worker, beat's schedule fires, and the worker is a service: in status, logs, and restarted from elsewhere.
+//
+// +check
+func (m *Tests) WorkersRunQueuedAndScheduledTasks(ctx context.Context) error {
+	if reason, err := mirrorsMissing(ctx); err != nil || reason != "" {
+		return errors.Join(err, skip("WorkersRunQueuedAndScheduledTasks", reason))
+	}
+	return withStack(ctx, monorepo("workers"), func(cc *dagger.Commandcenter) error {
+		if err := taskRuns(ctx, cc, "first-"+nonce()); err != nil {
+			return err
+		}
+		if err := beatTicks(ctx, cc); err != nil {
+			return err
+		}
+		if err := workersInStatus(ctx, cc); err != nil {
+			return err
+		}
+		logs, err := serviceLogs(ctx, cc, "worker", 10000)
+		if err != nil || !strings.Contains(logs, "ready.") {
+			return fmt.Errorf("logs --service worker: wanted Celery's \"ready.\" line, got %v:\n%s", err, logs)
+		}
+		// Another client of the module, as another terminal is.
+		out, err := dag.Commandcenter(monorepo("workers")).Restart(ctx, "worker")
+		if err != nil || !strings.Contains(out, "worker: restarted in place") {
+			return fmt.Errorf("restart --service worker: wanted it restarted in place, got %q, %v", out, err)
+		}
+		return taskRuns(ctx, cc, "after-restart-"+nonce())
+	})
+}
+
+// taskRuns queues app.tasks.write(key) through the backend and waits for
+// the worker to write done:key in Redis.
+func taskRuns(ctx context.Context, cc *dagger.Commandcenter, key string) error {
+	if _, err := httpGet(ctx, cc.Backend(), "backend", 8000, "/enqueue?key="+key); err != nil {
+		return fmt.Errorf("queue a task: %w", err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if v, err := redisValue(ctx, cc, "done:"+key); err == nil && v == "1" {
+			return nil
+		}
+	}
+	return fmt.Errorf("the task queued with key %s did not run within 60 s", key)
+}
+
+// beatTicks checks that beat's one-second schedule fires: the ticks grow
+// within 5 s.
+func beatTicks(ctx context.Context, cc *dagger.Commandcenter) error {
+	first, err := redisValue(ctx, cc, "ticks")
+	if err != nil {
+		return err
+	}
+	time.Sleep(5 * time.Second)
+	second, err := redisValue(ctx, cc, "ticks")
+	if err != nil {
+		return err
+	}
+	if second == "" || second == first {
+		return fmt.Errorf("beat: wanted the ticks to grow within 5 s, got %q then %q", first, second)
+	}
+	return nil
+}
+
+// redisValue reads a key through the backend's /value.
+func redisValue(ctx context.Context, cc *dagger.Commandcenter, key string) (string, error) {
+	body, err := httpGet(ctx, cc.Backend(), "backend", 8000, "/value?key="+key)
+	if err != nil {
+		return "", err
+	}
+	var v struct{ Value string }
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		return "", fmt.Errorf("GET /value: wanted JSON, got %q", body)
+	}
+	return v.Value, nil
+}
+
+func workersInStatus(ctx context.Context, cc *dagger.Commandcenter) error {
+	st, out, err := readStatus(ctx, cc)
+	if err != nil {
+		return err
+	}
+	for _, want := range []string{"worker", "beat"} {
+		found := false
+		for _, s := range st.Services {
+			found = found || (s.Service == want && s.State == "running" && s.Healthy)
+		}
+		if !found {
+			return fmt.Errorf("status: wanted %s running and healthy, got:\n%s", want, out)
+		}
+	}
+	return nil
+}
+
+// The backend installs -e ../libs/kb from beside it; an edit of the backend's source re-runs no install, an edit of the library does, and a path outside the source is refused.
+//
+// +check
+func (m *Tests) LocalLibraryInstallsOnItsContent(ctx context.Context) error {
+	if reason, err := mirrorsMissing(ctx); err != nil || reason != "" {
+		return errors.Join(err, skip("LocalLibraryInstallsOnItsContent", reason))
+	}
+	opts := monorepo("local-lib")
+	installed := func(src *dagger.Directory) (string, error) {
+		o := opts
+		o.Source = src
+		out, err := dag.Commandcenter(o).Container("backend").WithEnvVariable("NONCE", nonce()).
+			WithExec([]string{"python3", "-c", "import kb, kb_stamp; print(kb.VERSION, kb_stamp.AT)"}).
+			Stdout(ctx)
+		return strings.TrimSpace(out), explain(err)
+	}
+	first, err := installed(opts.Source)
+	if err != nil || !strings.HasPrefix(first, "1.0 ") {
+		return fmt.Errorf("backend with -e ../libs/kb: wanted kb 1.0 installed, got %q, %v", first, err)
+	}
+	edited, err := installed(opts.Source.WithNewFile("backend/app/extra.py", "EDIT = "+nonce()+"\n"))
+	if err != nil || edited != first {
+		return fmt.Errorf("after an edit of the backend's source: wanted the same install %q, got %q, %v", first, edited, err)
+	}
+	lib, err := installed(opts.Source.WithNewFile("libs/kb/kb/extra.py", "EDIT = "+nonce()+"\n"))
+	if err != nil || lib == first {
+		return fmt.Errorf("after an edit of libs/kb: wanted the install to run again, got the same %q, %v", lib, err)
+	}
+	o := opts
+	o.Source = opts.Source.WithNewFile("backend/requirements.txt", "-e ../../outside\n")
+	_, err = dag.Commandcenter(o).Container("backend").Sync(ctx)
+	if err == nil || !strings.Contains(err.Error(), "outside --source") {
+		return fmt.Errorf("a requirement outside the source: wanted it refused naming --source, got %v", err)
+	}
+	return nil
+}
+
+// A worker that exits 1 at start fails the start with its stderr, within minutes; one whose command does not exist fails it at once; a bad Procfile is refused before anything starts.
+//
+// +check
+func (m *Tests) FailingWorkerFailsTheStart(ctx context.Context) error {
+	if reason, err := mirrorsMissing(ctx); err != nil || reason != "" {
+		return errors.Join(err, skip("FailingWorkerFailsTheStart", reason))
+	}
+	run := nonce()
+	for _, tc := range []struct {
+		procfile, want string
+		within         time.Duration
+	}{
+		{"worker: echo broker " + run + " unreachable >&2; exit 1\n", "broker " + run + " unreachable", 3 * time.Minute},
+		{"worker: no-such-command-" + run + "\n", "no-such-command-" + run, time.Minute},
+	} {
+		opts := monorepo("worker-fails")
+		opts.Source = opts.Source.WithNewFile("backend/Procfile", tc.procfile)
+		cc := dag.Commandcenter(opts)
+		begin := time.Now()
+		_, err := cc.Start().Project(ctx)
+		took := time.Since(begin)
+		if err == nil || !strings.Contains(err.Error(), "start worker") || !strings.Contains(err.Error(), tc.want) {
+			return errors.Join(fmt.Errorf("Procfile %q: wanted the start to fail with %q, got %v", tc.procfile, tc.want, err), stop(ctx, cc))
+		}
+		if err := stop(ctx, cc); err != nil {
+			return err
+		}
+		if took > tc.within {
+			return fmt.Errorf("Procfile %q: the start failed after %s, wanted within %s", tc.procfile, took, tc.within)
+		}
+	}
+	opts := monorepo("worker-fails")
+	opts.Source = opts.Source.WithNewFile("backend/Procfile", "worker: celery\nworker: celery beat\n")
+	_, err := dag.Commandcenter(opts).Status(ctx)
+	if err == nil || !strings.Contains(err.Error(), "backend/Procfile line 2") {
+		return fmt.Errorf("a worker declared twice: wanted the Procfile's line refused, got %v", err)
+	}
+	return nil
+}
