@@ -290,6 +290,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).FailingMigrationStopsTheStart(&parent, ctx)
+		case "FailingWorkerFailsTheStart":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).FailingWorkerFailsTheStart(&parent, ctx)
 		case "FrontendServesPage":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -325,6 +332,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).HealthReportsStoppedService(&parent, ctx)
+		case "LocalLibraryInstallsOnItsContent":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).LocalLibraryInstallsOnItsContent(&parent, ctx)
 		case "LogsHoldReadyLineAndHonourTail":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -514,6 +528,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StorePointInTimeRestore(&parent, ctx)
+		case "WorkersRunQueuedAndScheduledTasks":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).WorkersRunQueuedAndScheduledTasks(&parent, ctx)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

@@ -355,7 +355,7 @@ func TestBackendEnvBuildsURLs(t *testing.T) {
 	env := backendEnv(s,
 		"REDIS_PASSWORD_FILE="+s.write(filepath.Join(s.dir, "redis-pw"), "r3dis pw", 0o400),
 		"SECRET_KEY_FILE="+s.write(filepath.Join(s.dir, "key"), "the-key\n", 0o400))
-	stdout, stderr, err := s.run(env, "backend-env", "sh", "-c", `printf '%s\n' "$DATABASE_URL" "$REDIS_URL" "$SECRET_KEY"`)
+	stdout, stderr, err := s.run(env, "backend-env", "sh", "-c", `printf '%s\n' "$DATABASE_URL" "$REDIS_URL" "$SECRET_KEY" "$CELERY_BROKER_URL" "$CELERY_RESULT_BACKEND"`)
 	if err != nil || stderr != "" {
 		t.Fatalf("backend-env = %v, stderr %q", err, stderr)
 	}
@@ -364,6 +364,8 @@ func TestBackendEnvBuildsURLs(t *testing.T) {
 		"postgresql://commandcenter:p%40ss%3Aw%2Frd%22%5Cx%2042@postgres:5432/commandcenter",
 		"redis://default:r3dis%20pw@redis:6379/0",
 		"the-key",
+		"redis://default:r3dis%20pw@redis:6379/0",
+		"redis://default:r3dis%20pw@redis:6379/0",
 	}
 	if diff := cmp.Diff(want, lines); diff != "" {
 		t.Errorf("exported values mismatch (-want +got):\n%s", diff)
