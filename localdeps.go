@@ -4,17 +4,17 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strings"
 
 	"dagger/commandcenter/internal/dagger"
 	"dagger/commandcenter/internal/stack"
 )
 
 // installInputs are the files an install reads from --source: the
-// manifests, and the local packages they name, each a directory or a
-// file (a wheel, a tarball).
+// manifests, and the files of the local packages they name (a package's
+// directory, a wheel, a tarball).
 type installInputs struct {
 	manifests []stack.Copy
-	dirs      []stack.Copy
 	files     []stack.Copy
 }
 
@@ -39,7 +39,11 @@ func (m *Commandcenter) installInputs(ctx context.Context, kind, appPath, manife
 			return installInputs{}, fmt.Errorf("check %s in --source: %w", pkg.Source, err)
 		}
 		if dir {
-			in.dirs = append(in.dirs, pkg)
+			files, err := m.filesOf(ctx, pkg)
+			if err != nil {
+				return installInputs{}, err
+			}
+			in.files = append(in.files, files...)
 			continue
 		}
 		fix := fmt.Sprintf("%s names it as a local package: add it to --source, or change the line", path.Join(appPath, manifest))
@@ -51,16 +55,31 @@ func (m *Commandcenter) installInputs(ctx context.Context, kind, appPath, manife
 	return in, nil
 }
 
+// filesOf lists the files of a local package's directory, each with its
+// place in the container.
+func (m *Commandcenter) filesOf(ctx context.Context, pkg stack.Copy) ([]stack.Copy, error) {
+	paths, err := m.Source.Directory(pkg.Source).Glob(ctx, "**")
+	if err != nil {
+		return nil, fmt.Errorf("list %s in --source: %w", pkg.Source, err)
+	}
+	var files []stack.Copy
+	for _, p := range paths {
+		if !strings.HasSuffix(p, "/") {
+			files = append(files, stack.Copy{Source: path.Join(pkg.Source, p), Target: path.Join(pkg.Target, p)})
+		}
+	}
+	return files, nil
+}
+
 // withInstallInputs copies an install's inputs into the container, owned
-// by owner (empty: root), each by itself: the install's cache key is then
-// their content, and an edit elsewhere in --source re-runs no install.
+// by owner (empty: root), file by file: the install's cache key is then
+// their content, and an edit elsewhere in --source re-runs no install (a
+// copy of a sub-directory of --source is keyed on all of --source in
+// Dagger v0.21: measured by the engine test LocalLibraryInstallsOnItsContent).
 func (m *Commandcenter) withInstallInputs(in installInputs, owner string) dagger.WithContainerFunc {
 	return func(c *dagger.Container) *dagger.Container {
 		for _, f := range append(append([]stack.Copy{}, in.manifests...), in.files...) {
 			c = c.WithFile(f.Target, m.Source.File(f.Source), dagger.ContainerWithFileOpts{Owner: owner})
-		}
-		for _, d := range in.dirs {
-			c = c.WithDirectory(d.Target, m.Source.Directory(d.Source), dagger.ContainerWithDirectoryOpts{Owner: owner})
 		}
 		return c
 	}

@@ -195,7 +195,11 @@ func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service, cfg stack.
 	user := cfg.User(s)
 	// The scripts first: a layer written after the project's label would
 	// be a new layer for every project.
-	c = c.With(withScripts("run", "lock")).
+	scripts := []string{"run", "lock"}
+	if stack.IsWorker(s) {
+		scripts = append(scripts, "alive")
+	}
+	c = c.With(withScripts(scripts...)).
 		WithLabel("org.commandcenter.project", m.Project).
 		WithLabel("org.commandcenter.service", string(s)).
 		WithUser(user).
@@ -207,7 +211,7 @@ func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service, cfg stack.
 			c = c.WithExposedPort(r.Listen)
 		}
 	case stack.IsWorker(s):
-		c = c.With(withScripts("alive")).WithDockerHealthcheck(cfg.HealthCheck(s), healthCheck(s))
+		c = c.WithDockerHealthcheck(cfg.HealthCheck(s), healthCheck(s))
 	default:
 		c = c.WithExposedPort(stack.InternalPort(s)).
 			WithDockerHealthcheck(cfg.HealthCheck(s), healthCheck(s))
