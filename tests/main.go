@@ -68,6 +68,7 @@ func (m *Tests) suite() []test {
 		{"WorkersRunQueuedAndScheduledTasks", m.WorkersRunQueuedAndScheduledTasks},
 		{"LocalLibraryInstallsOnItsContent", m.LocalLibraryInstallsOnItsContent},
 		{"FailingWorkerFailsTheStart", m.FailingWorkerFailsTheStart},
+		{"BackendInstallFailureIsReportedOnce", m.BackendInstallFailureIsReportedOnce},
 	}
 }
 

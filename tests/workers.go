@@ -196,3 +196,28 @@ func (m *Tests) FailingWorkerFailsTheStart(ctx context.Context) error {
 	}
 	return nil
 }
+
+// A backend whose install fails is reported once, as the backend's: not again for the frontend that binds it, nor for its workers.
+//
+// +check
+func (m *Tests) BackendInstallFailureIsReportedOnce(ctx context.Context) error {
+	if reason, err := mirrorsMissing(ctx); err != nil || reason != "" {
+		return errors.Join(err, skip("BackendInstallFailureIsReportedOnce", reason))
+	}
+	missing := "no-such-package-" + nonce()
+	opts := monorepo("install-fails")
+	opts.Source = opts.Source.WithNewFile("backend/requirements.txt", missing+"\n")
+	cc := dag.Commandcenter(opts)
+	_, err := cc.Start().Project(ctx)
+	if err == nil {
+		return errors.Join(errors.New("start with a requirement no index has: wanted it to fail"), stop(ctx, cc))
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "build backend") || strings.Contains(msg, "build frontend") || strings.Contains(msg, "build worker") {
+		return fmt.Errorf("a failed install: wanted it reported as the backend's build only, got %v", err)
+	}
+	if n := strings.Count(msg, "build backend"); n != 1 {
+		return fmt.Errorf("a failed install: wanted it reported once, got %d times in %v", n, err)
+	}
+	return nil
+}
