@@ -83,6 +83,7 @@ func (m *Commandcenter) backendBuild(inputs installInputs) *dagger.Container {
 else
 	addgroup -g "$1" app && adduser -D -u "$1" -G app -h /home/app -s /sbin/nologin app
 fi`, "sh", uid}).
+		With(m.withSystemPackages).
 		WithEnvVariable("PIP_DISABLE_PIP_VERSION_CHECK", "1").
 		WithEnvVariable("VIRTUAL_ENV", stack.VenvDir).
 		WithEnvVariable("PATH", stack.VenvDir+"/bin:${PATH}", dagger.ContainerWithEnvVariableOpts{Expand: true}).
@@ -95,6 +96,16 @@ fi`, "sh", uid}).
 		WithoutSecretVariable("PIP_INDEX_URL").
 		WithoutMount("/var/cache/pip").
 		WithDirectory(stack.AppDir, src, dagger.ContainerWithDirectoryOpts{Exclude: []string{".venv", "**/__pycache__"}})
+}
+
+// withSystemPackages installs --backend-system-packages, as root, in a layer
+// that names no project: every project with the same list and image shares it.
+func (m *Commandcenter) withSystemPackages(c *dagger.Container) *dagger.Container {
+	if len(m.Settings.SystemPackages) == 0 {
+		return c
+	}
+	return c.With(withScripts("system-packages")).
+		WithExec(append([]string{stack.Script("system-packages")}, m.Settings.SystemPackages...))
 }
 
 // pipInstall installs requirements.txt. An index given as plain http

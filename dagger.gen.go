@@ -784,7 +784,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg procfile", err))
 				}
 			}
-			return New(source, backendPath, frontendPath, project, dbPassword, secretKey, redisPassword, postgresImage, redisImage, pythonImage, nodeImage, proxyImage, postgresPort, redisPort, backendPort, frontendPort, retryAttempts, retryBaseDelay, postgresMaxConnections, postgresSharedBuffers, redisMaxMemory, redisEvictionPolicy, backendWorkers, nodeMaxOldSpaceSize, backendCommand, frontendCommand, apiUrl, backendEnv, frontendEnv, backendEnvFile, backendHealthPath, frontendHealthPath, backendMigrate, frontendMode, npmToken, pipIndexUrl, store, storeEndpoint, storeRegion, storeUriStyle, storeCredentials, storeCa, storeEncryptionKey, storeService, storeLeaseSeconds, storeBackupInterval, procfile)
+			var backendSystemPackages []string
+			if inputArgs["backendSystemPackages"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backendSystemPackages"]), &backendSystemPackages)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendSystemPackages", err))
+				}
+			}
+			return New(source, backendPath, frontendPath, project, dbPassword, secretKey, redisPassword, postgresImage, redisImage, pythonImage, nodeImage, proxyImage, postgresPort, redisPort, backendPort, frontendPort, retryAttempts, retryBaseDelay, postgresMaxConnections, postgresSharedBuffers, redisMaxMemory, redisEvictionPolicy, backendWorkers, nodeMaxOldSpaceSize, backendCommand, frontendCommand, apiUrl, backendEnv, frontendEnv, backendEnvFile, backendHealthPath, frontendHealthPath, backendMigrate, frontendMode, npmToken, pipIndexUrl, store, storeEndpoint, storeRegion, storeUriStyle, storeCredentials, storeCa, storeEncryptionKey, storeService, storeLeaseSeconds, storeBackupInterval, procfile, backendSystemPackages)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

@@ -271,6 +271,12 @@ func New(
 	// logs, restart and stop.
 	// +optional
 	procfile string,
+	// System packages the backend's build needs, e.g. gcc,libpq-dev to
+	// build psycopg2 from source: installed as root with the image's apk or
+	// apt-get, before pip, in a layer the engine keeps until the list or
+	// --python-image changes. They stay in the image.
+	// +optional
+	backendSystemPackages []string,
 ) (*Commandcenter, error) {
 	m := &Commandcenter{
 		Project: project, Source: source,
@@ -305,6 +311,7 @@ func New(
 			FrontendHealthPath: frontendHealthPath,
 			BackendMigrate:     backendMigrate,
 			Procfile:           procfile,
+			SystemPackages:     backendSystemPackages,
 			FrontendMode:       frontendMode,
 			Store: stack.Store{
 				URL: store, Endpoint: storeEndpoint, Region: storeRegion, URIStyle: storeUriStyle,

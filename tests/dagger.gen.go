@@ -206,6 +206,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).AppConfigurationReachesTheBackend(&parent, ctx)
+		case "BackendInstallFailureIsReportedOnce":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).BackendInstallFailureIsReportedOnce(&parent, ctx)
 		case "BackendReachesPostgresAndRedis":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -528,6 +535,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StorePointInTimeRestore(&parent, ctx)
+		case "SystemPackagesReachTheBackend":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).SystemPackagesReachTheBackend(&parent, ctx)
 		case "WorkersRunQueuedAndScheduledTasks":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)

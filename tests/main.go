@@ -69,6 +69,7 @@ func (m *Tests) suite() []test {
 		{"LocalLibraryInstallsOnItsContent", m.LocalLibraryInstallsOnItsContent},
 		{"FailingWorkerFailsTheStart", m.FailingWorkerFailsTheStart},
 		{"BackendInstallFailureIsReportedOnce", m.BackendInstallFailureIsReportedOnce},
+		{"SystemPackagesReachTheBackend", m.SystemPackagesReachTheBackend},
 	}
 }
 

@@ -221,3 +221,27 @@ func (m *Tests) BackendInstallFailureIsReportedOnce(ctx context.Context) error {
 	}
 	return nil
 }
+
+// --backend-system-packages installs with the image's package manager before pip (jq, from the lab's apt mirror), and an unknown package fails the backend's build with apt's reason.
+//
+// +check
+func (m *Tests) SystemPackagesReachTheBackend(ctx context.Context) error {
+	opts := withPasswords(fixture("system-packages"))
+	opts.BackendSystemPackages = []string{"jq"}
+	out, err := dag.Commandcenter(opts).Container("backend").
+		WithEnvVariable("NONCE", nonce()).
+		WithExec([]string{"sh", "-c", "id -u; jq --version"}).
+		Stdout(ctx)
+	if err != nil || !strings.Contains(out, "10001") || !strings.Contains(out, "jq-") {
+		if strings.Contains(fmt.Sprint(explain(err)), "Unable to locate package jq") {
+			return skip("SystemPackagesReachTheBackend", "the engine's apt repository has no jq")
+		}
+		return fmt.Errorf("backend with jq: wanted jq run by uid 10001, got %q, %v", out, explain(err))
+	}
+	opts.BackendSystemPackages = []string{"no-such-package-" + nonce()}
+	_, err = dag.Commandcenter(opts).Container("backend").Sync(ctx)
+	if err == nil || !strings.Contains(explain(err).Error(), "Unable to locate package") {
+		return fmt.Errorf("an unknown system package: wanted apt's reason, got %v", explain(err))
+	}
+	return nil
+}

@@ -48,6 +48,8 @@ type Config struct {
 	// Procfile is the path in the source of the Procfile that declares the
 	// workers; empty means the backend's own, if it has one.
 	Procfile string
+	// SystemPackages are installed in the backend's image before pip.
+	SystemPackages []string
 	// Workers are the Procfile's workers, which the module reads from the
 	// source (see ParseProcfile).
 	Workers []Worker
@@ -111,6 +113,7 @@ func (c Config) Validate() error {
 	add(validateHealthPath("--backend-health-path", c.BackendHealthPath))
 	add(validateHealthPath("--frontend-health-path", c.FrontendHealthPath))
 	add(c.validateFrontendMode())
+	add(validateSystemPackages(c.SystemPackages))
 	if c.Static() && len(c.FrontendCommand) > 0 {
 		add(errors.New("--frontend-command runs the dev server, and --frontend-mode static serves the build with nginx: leave one out"))
 	}
@@ -212,6 +215,20 @@ func validateCommand(flag string, cmd []string) error {
 		return fmt.Errorf("%s must start with a program name, got %q", flag, cmd)
 	}
 	return nil
+}
+
+// systemPackage is a package name as apt and apk take it, with an optional
+// =VERSION.
+var systemPackage = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:_-]+)?$`)
+
+func validateSystemPackages(pkgs []string) error {
+	var errs []error
+	for i, p := range pkgs {
+		if !systemPackage.MatchString(p) {
+			errs = append(errs, fmt.Errorf("--backend-system-packages item %d %q is not a package name, such as gcc, libpq-dev or libpq-dev=15.10-0+deb12u1", i+1, p))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (c Config) validateAPIURL() error {

@@ -160,3 +160,23 @@ func TestValidateHost(t *testing.T) {
 		}
 	}
 }
+
+func TestSystemPackages(t *testing.T) {
+	for _, tc := range []struct {
+		pkgs []string
+		ok   bool
+	}{
+		{nil, true},
+		{[]string{"gcc", "libpq-dev", "g++", "libpq-dev=15.10-0+deb12u1"}, true},
+		{[]string{"gcc; rm -rf /"}, false},
+		{[]string{"-y"}, false},
+		{[]string{""}, false},
+	} {
+		c := validConfig()
+		c.SystemPackages = tc.pkgs
+		err := c.Validate()
+		if (err == nil) != tc.ok || (err != nil && !strings.Contains(err.Error(), "--backend-system-packages")) {
+			t.Errorf("Validate(system packages %q) = %v, want ok=%v naming the flag", tc.pkgs, err, tc.ok)
+		}
+	}
+}

@@ -854,6 +854,13 @@ type CommandcenterOpts struct {
 	// logs, restart and stop.
 	//
 	Procfile string // commandcenter (../../../main.go:273:2)
+	//
+	// System packages the backend's build needs, e.g. gcc,libpq-dev to
+	// build psycopg2 from source: installed as root with the image's apk or
+	// apt-get, before pip, in a layer the engine keeps until the list or
+	// --python-image changes. They stay in the image.
+	//
+	BackendSystemPackages []string // commandcenter (../../../main.go:279:2)
 }
 
 // Commandcenter is one project's app stack.
@@ -1047,6 +1054,10 @@ func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // com
 		// `procfile` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Procfile) {
 			q = q.Arg("procfile", opts[i].Procfile)
+		}
+		// `backendSystemPackages` optional argument
+		if !querybuilder.IsZeroValue(opts[i].BackendSystemPackages) {
+			q = q.Arg("backendSystemPackages", opts[i].BackendSystemPackages)
 		}
 	}
 
