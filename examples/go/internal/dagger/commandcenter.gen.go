@@ -445,7 +445,7 @@ func (r *Commandcenter) Stack() *Service { // commandcenter (../../../../service
 	}
 }
 
-// Start every service and return once all are healthy: postgres and redis in parallel, then the backend, then the frontend.
+// Start every service and return once all are healthy: postgres and redis in parallel, then the backend and its workers (see --procfile), then the frontend.
 //
 // Containers are built first; transient failures (an image pull, a server
 // that exits) are retried with exponential backoff. The services keep
@@ -500,7 +500,7 @@ func (r *Commandcenter) Status(ctx context.Context) (string, error) { // command
 	return response, q.Execute(ctx)
 }
 
-// Stop the project's running services, whichever engine session runs them: the proxy, the frontend, the backend, then postgres and redis.
+// Stop the project's running services, whichever engine session runs them: the proxy, the frontend, the backend and its workers, then postgres and redis.
 //
 // Each service's supervisor gets the request through the project's volume
 // at once and stops its server gracefully: PostgreSQL with a fast shutdown and
