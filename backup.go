@@ -190,7 +190,8 @@ func (m *Commandcenter) restoreInto(ctx context.Context, pg *dagger.Service, dum
 // client's shell: the password never enters the container's definition.
 const withPGPassword = `PGPASSWORD=$(cat "$PASSWORD_FILE") && export PGPASSWORD && `
 
-// restoreScript restores the dump at $1 into commandcenter_restore; exit 3
+// restoreScript restores the dump at $1 into commandcenter_restore, as the
+// app's role, which then owns what it restores; exit 3
 // means pg_restore failed and the scratch database was dropped. Then the
 // restored database takes the place of commandcenter, whose connections
 // are closed first, and the replaced one is dropped.
@@ -198,7 +199,12 @@ var restoreScript = strings.NewReplacer("{db}", stack.DBName, "{role}", stack.DB
 q() { psql -h postgres -U {role} -d postgres -v ON_ERROR_STOP=1 -qc "$1"; }
 q 'DROP DATABASE IF EXISTS {db}_restore'
 q 'CREATE DATABASE {db}_restore'
-if ! pg_restore -h postgres -U {role} -d {db}_restore --no-owner --no-acl --exit-on-error "$1"; then
+# Extensions belong to the module's superuser, which made them in template1:
+# the dump's CREATE EXTENSION IF NOT EXISTS finds them, and its COMMENT ON
+# EXTENSION, which only their owner may run, is left out.
+list=$(mktemp)
+pg_restore --list "$1" | grep -v '^[0-9]*; [0-9]* [0-9]* COMMENT - EXTENSION ' >"$list"
+if ! pg_restore -h postgres -U {role} -d {db}_restore --no-owner --no-acl --exit-on-error --use-list="$list" "$1"; then
 	q 'DROP DATABASE {db}_restore'
 	exit 3
 fi

@@ -511,6 +511,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg postgresImage", err))
 				}
 			}
+			var postgresExtensions []string
+			if inputArgs["postgresExtensions"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["postgresExtensions"]), &postgresExtensions)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg postgresExtensions", err))
+				}
+			}
 			var redisImage string
 			if inputArgs["redisImage"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["redisImage"]), &redisImage)
@@ -791,7 +798,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendSystemPackages", err))
 				}
 			}
-			return New(source, backendPath, frontendPath, project, dbPassword, secretKey, redisPassword, postgresImage, redisImage, pythonImage, nodeImage, proxyImage, postgresPort, redisPort, backendPort, frontendPort, retryAttempts, retryBaseDelay, postgresMaxConnections, postgresSharedBuffers, redisMaxMemory, redisEvictionPolicy, backendWorkers, nodeMaxOldSpaceSize, backendCommand, frontendCommand, apiUrl, backendEnv, frontendEnv, backendEnvFile, backendHealthPath, frontendHealthPath, backendMigrate, frontendMode, npmToken, pipIndexUrl, store, storeEndpoint, storeRegion, storeUriStyle, storeCredentials, storeCa, storeEncryptionKey, storeService, storeLeaseSeconds, storeBackupInterval, procfile, backendSystemPackages)
+			return New(source, backendPath, frontendPath, project, dbPassword, secretKey, redisPassword, postgresImage, postgresExtensions, redisImage, pythonImage, nodeImage, proxyImage, postgresPort, redisPort, backendPort, frontendPort, retryAttempts, retryBaseDelay, postgresMaxConnections, postgresSharedBuffers, redisMaxMemory, redisEvictionPolicy, backendWorkers, nodeMaxOldSpaceSize, backendCommand, frontendCommand, apiUrl, backendEnv, frontendEnv, backendEnvFile, backendHealthPath, frontendHealthPath, backendMigrate, frontendMode, npmToken, pipIndexUrl, store, storeEndpoint, storeRegion, storeUriStyle, storeCredentials, storeCa, storeEncryptionKey, storeService, storeLeaseSeconds, storeBackupInterval, procfile, backendSystemPackages)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

@@ -100,9 +100,17 @@ func New(
 	// first start and kept with the project's data.
 	// +optional
 	redisPassword *dagger.Secret,
-	// PostgreSQL image.
-	// +default="postgres:16-alpine"
+	// PostgreSQL image, official-compatible (postgres:16-alpine for a smaller
+	// one, without pgvector).
+	// +default="pgvector/pgvector:pg16"
 	postgresImage string,
+	// Extensions the module creates, with its own superuser, in the app's
+	// database (and template1) at the first start and whenever this list
+	// changes; the app's role, which is no superuser, cannot create an
+	// untrusted one such as vector itself. One the image lacks stops the
+	// start, naming it.
+	// +default=["vector"]
+	postgresExtensions []string,
 	// Redis image.
 	// +default="redis:7-alpine"
 	redisImage string,
@@ -295,8 +303,9 @@ func New(
 				stack.Postgres: postgresPort, stack.Redis: redisPort,
 				stack.Backend: backendPort, stack.Frontend: frontendPort,
 			},
-			RetryAttempts:  retryAttempts,
-			RetryBaseDelay: retryBaseDelay,
+			PostgresExtensions: postgresExtensions,
+			RetryAttempts:      retryAttempts,
+			RetryBaseDelay:     retryBaseDelay,
 			Limits: stack.Limits{
 				PostgresMaxConnections: postgresMaxConnections, PostgresSharedBuffers: postgresSharedBuffers,
 				RedisMaxMemory: redisMaxMemory, RedisEvictionPolicy: redisEvictionPolicy,

@@ -237,7 +237,7 @@ func (m *Commandcenter) postgresContainer(ctx context.Context) (*dagger.Containe
 	if cfg.Store.Enabled() {
 		c = c.With(withPgBackRest).With(m.withStore)
 	}
-	c = c.With(withScripts("postgres", "secret")).
+	c = c.With(withScripts("postgres", "secret", "pg-setup")).
 		With(m.withPGData(cfg.PostgresMajor)).
 		With(m.withDBPassword(stack.User(stack.Postgres), stack.User(stack.Postgres)))
 	return m.runtime(c, stack.Postgres, cfg), nil

@@ -206,6 +206,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).AppConfigurationReachesTheBackend(&parent, ctx)
+		case "AppRoleIsNotSuperuser":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).AppRoleIsNotSuperuser(&parent, ctx)
 		case "BackendInstallFailureIsReportedOnce":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -542,6 +549,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).SystemPackagesReachTheBackend(&parent, ctx)
+		case "UnknownExtensionFailsFast":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).UnknownExtensionFailsFast(&parent, ctx)
 		case "WorkersRunQueuedAndScheduledTasks":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)

@@ -205,11 +205,11 @@ func checkReset(ctx context.Context, cc *dagger.Commandcenter, project string) e
 
 // Switching an existing project to another PostgreSQL major fails with the commands that move the data, and a backup restored with the new major keeps every row.
 //
-// It needs postgres:17-alpine, and says so when the engine cannot pull it.
+// It needs pgvector/pgvector:pg17 (the default image has pgvector, and so must the next), and says so when the engine cannot pull it.
 //
 // +check
 func (m *Tests) MajorSwitchNamesTheMigration(ctx context.Context) error {
-	const newImage = "postgres:17-alpine"
+	const newImage = "pgvector/pgvector:pg17"
 	if _, err := dag.Container().From(newImage).EnvVariable(ctx, "PG_MAJOR"); err != nil {
 		return skip("MajorSwitchNamesTheMigration", fmt.Sprintf("%s cannot be pulled here: %v", newImage, err))
 	}

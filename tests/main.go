@@ -27,6 +27,8 @@ type test struct {
 func (m *Tests) suite() []test {
 	return []test{
 		{"PostgresAnswersWithPassword", m.PostgresAnswersWithPassword},
+		{"AppRoleIsNotSuperuser", m.AppRoleIsNotSuperuser},
+		{"UnknownExtensionFailsFast", m.UnknownExtensionFailsFast},
 		{"RedisAnswersPing", m.RedisAnswersPing},
 		{"BackendReachesPostgresAndRedis", m.BackendReachesPostgresAndRedis},
 		{"FrontendServesPage", m.FrontendServesPage},

@@ -32,7 +32,7 @@ GENERATED_DIR=$COMMANDCENTER_GENERATED_DIR
 socket=/var/run/postgresql
 say() { echo "[commandcenter] $*" >&2; }
 pgb() { commandcenter-pgbackrest "$@"; }
-sql() { psql -h "$socket" -U "$POSTGRES_USER" -d "$POSTGRES_DB" -XqtAc "$1"; }
+sql() { psql -h "$socket" -U "$COMMANDCENTER_PG_SUPERUSER" -d "$POSTGRES_DB" -XqtAc "$1"; }
 
 local_data() { [ -s "$PGDATA/PG_VERSION" ]; }
 

@@ -13,6 +13,8 @@
 #     say that a start began with a new, empty database;
 #   - removes the postmaster.pid a killed server left, which would otherwise
 #     stop the server from starting;
+#   - sets up the roles and the extensions when needed (commandcenter-pg-setup),
+#     before the server serves anyone;
 #   - runs the server. The password never enters this script's environment,
 #     so the server does not inherit it.
 # With a durable store (COMMANDCENTER_STORE), commandcenter-pg-store takes
@@ -65,6 +67,7 @@ EOF
 fi
 echo "$major" >"$marker"
 rm -f "$PGDATA/postmaster.pid"
+commandcenter-pg-setup
 if [ -n "${COMMANDCENTER_STORE:-}" ]; then
 	if [ -n "${COMMANDCENTER_GENERATE_SECRET_KEY:-}" ]; then
 		commandcenter-secret "$SECRET_KEY_FILE" 0444

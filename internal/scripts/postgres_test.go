@@ -8,9 +8,11 @@ import (
 )
 
 // pgEnv is the environment the postgres container gives its launcher, for
-// a PostgreSQL 16 image, with its data directory in the sandbox.
+// a PostgreSQL 16 image, with its data directory in the sandbox. The
+// setup, which needs a server, is a fake that records its call.
 func (s *sandbox) pgEnv(extra ...string) []string {
 	s.t.Helper()
+	s.fake("commandcenter-pg-setup")
 	pgdata := filepath.Join(s.dir, "pgdata")
 	if err := os.MkdirAll(pgdata, 0o700); err != nil {
 		s.t.Fatal(err)

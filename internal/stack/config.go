@@ -38,6 +38,9 @@ type Config struct {
 	BackendMigrate []string
 	// FrontendMode is FrontendDev or FrontendStatic.
 	FrontendMode string
+	// PostgresExtensions are created in the app's database by the module's
+	// superuser, at the first start and whenever the list changes.
+	PostgresExtensions []string
 	// PostgresMajor is the major version of Images.Postgres, which the module
 	// reads from the image (see PostgresMajor); it names the data volume.
 	PostgresMajor string
@@ -81,6 +84,7 @@ var EvictionPolicies = []string{
 
 var (
 	dnsLabel       = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	sqlIdentifier  = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 	postgresMemory = regexp.MustCompile(`^[1-9][0-9]*(kB|MB|GB|TB)?$`)
 	redisMemory    = regexp.MustCompile(`^[0-9]+([kKmMgG][bB]?)?$`)
 )
@@ -101,6 +105,7 @@ func (c Config) Validate() error {
 		add(validateSubpath("--procfile", c.Procfile))
 	}
 	add(c.Images.validate())
+	add(validateExtensions(c.PostgresExtensions))
 	add(c.validatePorts())
 	add(c.validateRetry())
 	add(c.Limits.validate())
@@ -144,6 +149,24 @@ func (i Images) validate() error {
 		if strings.TrimSpace(img.ref) == "" || strings.ContainsAny(img.ref, " \t\n") {
 			errs = append(errs, fmt.Errorf("%s %q is not an image reference, such as postgres:16-alpine", img.flag, img.ref))
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// validateExtensions accepts extension names that are plain SQL
+// identifiers (lowercase letters, digits and _), each once: the scripts
+// quote them, and a name outside that set is no extension an image ships.
+func validateExtensions(names []string) error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, n := range names {
+		switch {
+		case !sqlIdentifier.MatchString(n):
+			errs = append(errs, fmt.Errorf("--postgres-extensions %q is not an extension name: use lowercase letters, digits and _, starting with a letter or _ (at most 63), such as vector or pg_trgm", n))
+		case seen[n]:
+			errs = append(errs, fmt.Errorf("--postgres-extensions names %q twice: name each extension once", n))
+		}
+		seen[n] = true
 	}
 	return errors.Join(errs...)
 }

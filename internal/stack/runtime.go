@@ -3,6 +3,7 @@ package stack
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Paths inside the containers.
@@ -28,11 +29,21 @@ const (
 	VenvDir = "/opt/venv"
 )
 
-// The database role and database the stack creates.
+// The database role and database the stack creates. DBUser is the app's
+// role, which owns DBName and is no superuser; Superuser is the module's
+// own, which its scripts use over the local socket only (see
+// internal/scripts/pg-setup.sh).
 const (
-	DBUser = "commandcenter"
-	DBName = "commandcenter"
+	DBUser    = "commandcenter"
+	DBName    = "commandcenter"
+	Superuser = "postgres"
 )
+
+// InitdbArgs are initdb's options for a new cluster: the C collation,
+// which compares bytes and so sorts alike under every C library (glibc,
+// musl), as CloudNativePG's default. A later change of image family then
+// invalidates no text index.
+const InitdbArgs = "--encoding=UTF8 --locale=C"
 
 // Script is the path of one of the module's launch scripts.
 func Script(name string) string {
@@ -166,7 +177,9 @@ func (c Config) moduleEnv(s Service, secrets SecretFiles) []EnvVar {
 	case Postgres:
 		env = append(env, EnvVar{"PGDATA", PGData}, EnvVar{"POSTGRES_USER", DBUser},
 			EnvVar{"POSTGRES_DB", DBName}, EnvVar{"POSTGRES_PASSWORD_FILE", secrets.DBPassword},
-			EnvVar{"COMMANDCENTER_PG_MAJOR", c.PostgresMajor}, EnvVar{"COMMANDCENTER_PG_IMAGE", c.Images.Postgres})
+			EnvVar{"COMMANDCENTER_PG_MAJOR", c.PostgresMajor}, EnvVar{"COMMANDCENTER_PG_IMAGE", c.Images.Postgres},
+			EnvVar{"COMMANDCENTER_PG_EXTENSIONS", strings.Join(c.PostgresExtensions, " ")},
+			EnvVar{"COMMANDCENTER_PG_SUPERUSER", Superuser}, EnvVar{"POSTGRES_INITDB_ARGS", InitdbArgs})
 		env = appendIf(env, secrets.GenerateDBPassword, "COMMANDCENTER_GENERATE_DB_PASSWORD")
 		if secrets.PostgresGeneratesSecretKey {
 			env = append(env, EnvVar{"COMMANDCENTER_GENERATE_SECRET_KEY", "1"}, EnvVar{"SECRET_KEY_FILE", secrets.SecretKey})

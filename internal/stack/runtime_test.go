@@ -133,7 +133,9 @@ func TestEnv(t *testing.T) {
 		{"COMMANDCENTER_STOP_SIGNAL", "INT"}, {"COMMANDCENTER_STOP_GRACE", "10"},
 		{"PGDATA", "/var/lib/postgresql/data"}, {"POSTGRES_USER", "commandcenter"}, {"POSTGRES_DB", "commandcenter"},
 		{"POSTGRES_PASSWORD_FILE", "/run/secrets/db-password"},
-		{"COMMANDCENTER_PG_MAJOR", "16"}, {"COMMANDCENTER_PG_IMAGE", "postgres:16-alpine"},
+		{"COMMANDCENTER_PG_MAJOR", "16"}, {"COMMANDCENTER_PG_IMAGE", "pgvector/pgvector:pg16"},
+		{"COMMANDCENTER_PG_EXTENSIONS", "vector"}, {"COMMANDCENTER_PG_SUPERUSER", "postgres"},
+		{"POSTGRES_INITDB_ARGS", "--encoding=UTF8 --locale=C"},
 	}
 	if diff := cmp.Diff(want, c.Env(Postgres, givenSecrets)); diff != "" {
 		t.Errorf("Env(postgres) mismatch (-want +got):\n%s", diff)

@@ -216,7 +216,7 @@ func PgBackRestConfig(project string, t StoreTarget, g StoreGiven) string {
 	if g.EncryptionKey {
 		lines = append(lines, "repo1-cipher-type=aes-256-cbc")
 	}
-	lines = append(lines, "", "["+project+"]", "pg1-path="+PGData, "pg1-socket-path=/var/run/postgresql", "pg1-user="+DBUser, "pg1-database="+DBName)
+	lines = append(lines, "", "["+project+"]", "pg1-path="+PGData, "pg1-socket-path=/var/run/postgresql", "pg1-user="+Superuser, "pg1-database="+DBName)
 	return strings.Join(lines, "\n") + "\n"
 }
 

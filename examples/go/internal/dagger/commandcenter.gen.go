@@ -598,90 +598,101 @@ type CommandcenterOpts struct {
 	//
 	RedisPassword *Secret // commandcenter (../../../../main.go:102:2)
 	//
-	// PostgreSQL image.
+	// PostgreSQL image, official-compatible (postgres:16-alpine for a smaller
+	// one, without pgvector).
 	//
 	//
-	// Default: "postgres:16-alpine"
-	PostgresImage string // commandcenter (../../../../main.go:105:2)
+	// Default: "pgvector/pgvector:pg16"
+	PostgresImage string // commandcenter (../../../../main.go:106:2)
+	//
+	// Extensions the module creates, with its own superuser, in the app's
+	// database (and template1) at the first start and whenever this list
+	// changes; the app's role, which is no superuser, cannot create an
+	// untrusted one such as vector itself. One the image lacks stops the
+	// start, naming it.
+	//
+	//
+	// Default: ["vector"]
+	PostgresExtensions []string // commandcenter (../../../../main.go:113:2)
 	//
 	// Redis image.
 	//
 	//
 	// Default: "redis:7-alpine"
-	RedisImage string // commandcenter (../../../../main.go:108:2)
+	RedisImage string // commandcenter (../../../../main.go:116:2)
 	//
 	// Python image the backend is built on.
 	//
 	//
 	// Default: "python:3.12-slim"
-	PythonImage string // commandcenter (../../../../main.go:111:2)
+	PythonImage string // commandcenter (../../../../main.go:119:2)
 	//
 	// Node image the frontend is built on.
 	//
 	//
 	// Default: "node:22-alpine"
-	NodeImage string // commandcenter (../../../../main.go:114:2)
+	NodeImage string // commandcenter (../../../../main.go:122:2)
 	//
 	// nginx image of the stack proxy; it must provide the stream module.
 	//
 	//
 	// Default: "nginxinc/nginx-unprivileged:alpine"
-	ProxyImage string // commandcenter (../../../../main.go:117:2)
+	ProxyImage string // commandcenter (../../../../main.go:125:2)
 	//
 	// Port the stack exposes for PostgreSQL (1024-65535).
 	//
 	//
 	// Default: 5432
-	PostgresPort int // commandcenter (../../../../main.go:120:2)
+	PostgresPort int // commandcenter (../../../../main.go:128:2)
 	//
 	// Port the stack exposes for Redis (1024-65535).
 	//
 	//
 	// Default: 6379
-	RedisPort int // commandcenter (../../../../main.go:123:2)
+	RedisPort int // commandcenter (../../../../main.go:131:2)
 	//
 	// Port the stack exposes for the backend (1024-65535).
 	//
 	//
 	// Default: 8000
-	BackendPort int // commandcenter (../../../../main.go:126:2)
+	BackendPort int // commandcenter (../../../../main.go:134:2)
 	//
 	// Port the stack exposes for the frontend (1024-65535).
 	//
 	//
 	// Default: 3000
-	FrontendPort int // commandcenter (../../../../main.go:129:2)
+	FrontendPort int // commandcenter (../../../../main.go:137:2)
 	//
 	// How many times to try starting a service before giving up (1-10).
 	//
 	//
 	// Default: 3
-	RetryAttempts int // commandcenter (../../../../main.go:132:2)
+	RetryAttempts int // commandcenter (../../../../main.go:140:2)
 	//
 	// Wait after the first failed start, as a Go duration; it doubles after
 	// each failure, with ±20% jitter, up to 30s.
 	//
 	//
 	// Default: "1s"
-	RetryBaseDelay string // commandcenter (../../../../main.go:136:2)
+	RetryBaseDelay string // commandcenter (../../../../main.go:144:2)
 	//
 	// PostgreSQL max_connections.
 	//
 	//
 	// Default: 100
-	PostgresMaxConnections int // commandcenter (../../../../main.go:139:2)
+	PostgresMaxConnections int // commandcenter (../../../../main.go:147:2)
 	//
 	// PostgreSQL shared_buffers (units kB, MB, GB, TB).
 	//
 	//
 	// Default: "128MB"
-	PostgresSharedBuffers string // commandcenter (../../../../main.go:142:2)
+	PostgresSharedBuffers string // commandcenter (../../../../main.go:150:2)
 	//
 	// Redis maxmemory (e.g. 256mb, 1gb; 0 means no limit).
 	//
 	//
 	// Default: "256mb"
-	RedisMaxMemory string // commandcenter (../../../../main.go:145:2)
+	RedisMaxMemory string // commandcenter (../../../../main.go:153:2)
 	//
 	// Redis maxmemory-policy. noeviction, Redis's own default, refuses
 	// writes once maxmemory is reached and deletes nothing: keep it when
@@ -692,88 +703,88 @@ type CommandcenterOpts struct {
 	//
 	//
 	// Default: "noeviction"
-	RedisEvictionPolicy string // commandcenter (../../../../main.go:153:2)
+	RedisEvictionPolicy string // commandcenter (../../../../main.go:161:2)
 	//
 	// Number of uvicorn worker processes (not the app's workers: see
 	// --procfile).
 	//
 	//
 	// Default: 1
-	BackendWorkers int // commandcenter (../../../../main.go:157:2)
+	BackendWorkers int // commandcenter (../../../../main.go:165:2)
 	//
 	// Node's --max-old-space-size for the frontend, in MB (set through NODE_OPTIONS).
 	//
 	//
 	// Default: 512
-	NodeMaxOldSpaceSize int // commandcenter (../../../../main.go:160:2)
+	NodeMaxOldSpaceSize int // commandcenter (../../../../main.go:168:2)
 	//
 	// Command that runs the backend server on port 8000, instead of
 	// "uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers <backend-workers>".
 	//
-	BackendCommand []string // commandcenter (../../../../main.go:164:2)
+	BackendCommand []string // commandcenter (../../../../main.go:172:2)
 	//
 	// Command that runs the frontend server on port 3000, instead of
 	// "./node_modules/.bin/vite --host 0.0.0.0 --port 3000 --strictPort".
 	//
-	FrontendCommand []string // commandcenter (../../../../main.go:168:2)
+	FrontendCommand []string // commandcenter (../../../../main.go:176:2)
 	//
 	// The backend's URL as a browser on the host reaches it, given to the
 	// frontend as VITE_API_BASE_URL. Default: http://localhost:<backend-port>.
 	//
-	APIURL string // commandcenter (../../../../main.go:172:2)
+	APIURL string // commandcenter (../../../../main.go:180:2)
 	//
 	// The backend's own environment, as KEY=VALUE items, e.g.
 	// LOG_LEVEL=debug,FEATURE_X=on. Variables the module sets
 	// (DATABASE_URL, ...) are refused. For secrets, use --backend-env-file.
 	//
-	BackendEnv []string // commandcenter (../../../../main.go:177:2)
+	BackendEnv []string // commandcenter (../../../../main.go:185:2)
 	//
 	// The frontend's own environment, as KEY=VALUE items; in static mode they
 	// are set for the build, where Vite compiles VITE_* ones into the app.
 	//
-	FrontendEnv []string // commandcenter (../../../../main.go:181:2)
+	FrontendEnv []string // commandcenter (../../../../main.go:189:2)
 	//
 	// A dotenv file of variables for the backend's process, e.g.
 	// file:./backend.env: KEY=VALUE lines, "export", quotes and # comments.
 	// The launcher parses it (never as shell) and gives the variables to the
 	// backend's process only; they are never in the container's definition.
 	//
-	BackendEnvFile *Secret // commandcenter (../../../../main.go:187:2)
+	BackendEnvFile *Secret // commandcenter (../../../../main.go:195:2)
 	//
 	// Path whose GET answers 2xx when the backend is healthy.
 	//
 	//
 	// Default: "/health"
-	BackendHealthPath string // commandcenter (../../../../main.go:190:2)
+	BackendHealthPath string // commandcenter (../../../../main.go:198:2)
 	//
 	// Path whose GET answers below 400 when the frontend is healthy.
 	//
 	//
 	// Default: "/"
-	FrontendHealthPath string // commandcenter (../../../../main.go:193:2)
+	FrontendHealthPath string // commandcenter (../../../../main.go:201:2)
 	//
 	// Command run before each start of the backend, with its environment,
 	// e.g. alembic,upgrade,head. If it fails, the start fails with its
 	// output and is not retried.
 	//
-	BackendMigrate []string // commandcenter (../../../../main.go:198:2)
+	BackendMigrate []string // commandcenter (../../../../main.go:206:2)
 	//
 	// dev: the Vite dev server. static: npm run build, then nginx serves
 	// dist/ as uid 101, with the SPA fallback to index.html.
 	//
 	//
 	// Default: "dev"
-	FrontendMode string // commandcenter (../../../../main.go:202:2)
+	FrontendMode string // commandcenter (../../../../main.go:210:2)
 	//
 	// npm registry token, given to the frontend's install only as NPM_TOKEN,
 	// which the app's .npmrc can name: //registry.example.com/:_authToken=${NPM_TOKEN}.
 	//
-	NpmToken *Secret // commandcenter (../../../../main.go:206:2)
+	NpmToken *Secret // commandcenter (../../../../main.go:214:2)
 	//
 	// Python package index URL, often with credentials, given to pip as
 	// PIP_INDEX_URL for the backend's install only.
 	//
-	PipIndexURL *Secret // commandcenter (../../../../main.go:210:2)
+	PipIndexURL *Secret // commandcenter (../../../../main.go:218:2)
 	//
 	// A durable store for the project's data outside the engine, an S3
 	// bucket and prefix: s3://BUCKET/PREFIX (AWS S3, Cloudflare R2, Google
@@ -783,37 +794,37 @@ type CommandcenterOpts struct {
 	// start whose data volume is empty restores from it by itself. The
 	// project's data is under PREFIX/<project>.
 	//
-	Store string // commandcenter (../../../../main.go:219:2)
+	Store string // commandcenter (../../../../main.go:227:2)
 	//
 	// The store's S3 endpoint, HOST[:PORT] or https://HOST[:PORT], e.g.
 	// minio.internal:9000 or <account>.r2.cloudflarestorage.com. Default:
 	// AWS S3 in --store-region. Only TLS: for a private certificate
 	// authority, give --store-ca.
 	//
-	StoreEndpoint string // commandcenter (../../../../main.go:225:2)
+	StoreEndpoint string // commandcenter (../../../../main.go:233:2)
 	//
 	// The store's region, which signs the requests (auto for Cloudflare R2).
 	//
 	//
 	// Default: "us-east-1"
-	StoreRegion string // commandcenter (../../../../main.go:228:2)
+	StoreRegion string // commandcenter (../../../../main.go:236:2)
 	//
 	// path (https://HOST/BUCKET/KEY) or host (https://BUCKET.HOST/KEY).
 	// Default: host for AWS, path for any other endpoint.
 	//
-	StoreURIStyle string // commandcenter (../../../../main.go:232:2)
+	StoreURIStyle string // commandcenter (../../../../main.go:240:2)
 	//
 	// The store's keys, as a dotenv file, e.g. file:./store.env with the
 	// lines AWS_ACCESS_KEY_ID=... and AWS_SECRET_ACCESS_KEY=... (and
 	// AWS_SESSION_TOKEN=... if needed). They reach pgBackRest and curl only
 	// in their own process, never the container's definition.
 	//
-	StoreCredentials *Secret // commandcenter (../../../../main.go:238:2)
+	StoreCredentials *Secret // commandcenter (../../../../main.go:246:2)
 	//
 	// The certificate authority of a store with a private certificate, as
 	// PEM, e.g. file:./ca.pem. Verification is never turned off.
 	//
-	StoreCa *Secret // commandcenter (../../../../main.go:242:2)
+	StoreCa *Secret // commandcenter (../../../../main.go:250:2)
 	//
 	// Encrypts everything in the store (pgBackRest's aes-256-cbc), e.g.
 	// env:CC_STORE_KEY. Needed when the database password or the SECRET_KEY
@@ -821,14 +832,14 @@ type CommandcenterOpts struct {
 	// with the data. Keep it safe: without it the store's copy cannot be
 	// read, and it cannot be changed for an existing store.
 	//
-	StoreEncryptionKey *Secret // commandcenter (../../../../main.go:249:2)
+	StoreEncryptionKey *Secret // commandcenter (../../../../main.go:257:2)
 	//
 	// An S3 service running in Dagger (e.g. MinIO or versitygw, for tests),
 	// bound under the --store-endpoint host name. From the CLI, give
 	// --store-endpoint a host the engine reaches instead: a host tunnel
 	// (tcp://...) belongs to the session that made it.
 	//
-	StoreService *Service // commandcenter (../../../../main.go:255:2)
+	StoreService *Service // commandcenter (../../../../main.go:263:2)
 	//
 	// How long the project's lease in the store lasts without renewal; it is
 	// renewed every third of it. A start on another engine waits this long
@@ -836,13 +847,13 @@ type CommandcenterOpts struct {
 	//
 	//
 	// Default: 60
-	StoreLeaseSeconds int // commandcenter (../../../../main.go:260:2)
+	StoreLeaseSeconds int // commandcenter (../../../../main.go:268:2)
 	//
 	// Time between two full base backups, a Go duration (at least 1m).
 	//
 	//
 	// Default: "24h"
-	StoreBackupInterval string // commandcenter (../../../../main.go:263:2)
+	StoreBackupInterval string // commandcenter (../../../../main.go:271:2)
 	//
 	// The Procfile, in --source, that declares the app's workers: long-running
 	// processes from the backend's image (a Celery worker and beat), one
@@ -853,14 +864,14 @@ type CommandcenterOpts struct {
 	// worker is a service of the project, named NAME, in status, health,
 	// logs, restart and stop.
 	//
-	Procfile string // commandcenter (../../../../main.go:273:2)
+	Procfile string // commandcenter (../../../../main.go:281:2)
 	//
 	// System packages the backend's build needs, e.g. gcc,libpq-dev to
 	// build psycopg2 from source: installed as root with the image's apk or
 	// apt-get, before pip, in a layer the engine keeps until the list or
 	// --python-image changes. They stay in the image.
 	//
-	BackendSystemPackages []string // commandcenter (../../../../main.go:279:2)
+	BackendSystemPackages []string // commandcenter (../../../../main.go:287:2)
 }
 
 // Commandcenter is one project's app stack.
@@ -898,6 +909,10 @@ func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // com
 		// `postgresImage` optional argument
 		if !querybuilder.IsZeroValue(opts[i].PostgresImage) {
 			q = q.Arg("postgresImage", opts[i].PostgresImage)
+		}
+		// `postgresExtensions` optional argument
+		if !querybuilder.IsZeroValue(opts[i].PostgresExtensions) {
+			q = q.Arg("postgresExtensions", opts[i].PostgresExtensions)
 		}
 		// `redisImage` optional argument
 		if !querybuilder.IsZeroValue(opts[i].RedisImage) {
