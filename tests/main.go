@@ -65,6 +65,17 @@ func (m *Tests) suite() []test {
 		{"StoreBadInputFailsFast", m.StoreBadInputFailsFast},
 		{"StoreLeaseKeepsEnginesApart", m.StoreLeaseKeepsEnginesApart},
 		{"StoreOutageIsReportedAndCaughtUp", m.StoreOutageIsReportedAndCaughtUp},
+		{"SecretsStayOutOfFilesErrorsAndStatus", m.SecretsStayOutOfFilesErrorsAndStatus},
+		{"StartWaitsForAStoppingInstance", m.StartWaitsForAStoppingInstance},
+		{"InterruptedInitdbStartsOver", m.InterruptedInitdbStartsOver},
+		{"DumpFailingHalfWayChangesNothing", m.DumpFailingHalfWayChangesNothing},
+		{"StoreRestoreToLatest", m.StoreRestoreToLatest},
+		{"StoreLostLeaseStopsTheServer", m.StoreLostLeaseStopsTheServer},
+		{"StoreWithoutConditionalWritesIsRefused", m.StoreWithoutConditionalWritesIsRefused},
+		{"StoreBadCertificateNamesStoreCA", m.StoreBadCertificateNamesStoreCA},
+		{"StoreArchivesWALWithin60s", m.StoreArchivesWALWithin60s},
+		{"StoreResetDeletesTheStoreCopy", m.StoreResetDeletesTheStoreCopy},
+		{"StoreIsEncrypted", m.StoreIsEncrypted},
 	}
 }
 
