@@ -127,94 +127,59 @@ func secretsInAFailedStart(ctx context.Context, opts dagger.CommandcenterOpts, s
 	return errors.Join(wrong, stop(ctx, broken))
 }
 
-// A start issued while the project's postgres is stopping waits for it, then starts: it is not refused.
+// A start issued while the project's backend is stopping waits for it, then starts its own: it is not refused.
 //
-// The stop is held up by a COPY FROM PROGRAM 'sleep 60' that PostgreSQL's
-// fast shutdown waits for, until the supervisor kills it after its 10 s grace.
+// The backend ignores SIGTERM, so its stop lasts until its supervisor
+// kills it after the 10 s grace. The second start's backend is another
+// definition (another environment), as another session's would be.
 //
 // +check
-func (m *Tests) StartWaitsForAStoppingInstance(ctx context.Context) error {
-	const project = "stop-wait"
-	opts := withPasswords(fixture(project))
+func (m *Tests) StartWaitsForStoppingInstance(ctx context.Context) error {
+	opts := withPasswords(fixture("stop-wait"))
+	opts.BackendCommand = []string{"sh", "-c", "trap '' TERM; exec python3 -m app.main"}
 	cc := dag.Commandcenter(opts)
-	opts.PostgresMaxConnections = 50 // another definition, as another session's
+	opts.BackendEnv = []string{"DEFINITION=next"}
 	next := dag.Commandcenter(opts)
 	if _, err := cc.Start().Project(ctx); err != nil {
 		return errors.Join(fmt.Errorf("start: %w", err), stop(ctx, cc))
 	}
-	err := startWhileStopping(ctx, cc, next, project)
+	err := startWhileStopping(ctx, cc, next)
 	return errors.Join(err, stop(ctx, next))
 }
 
-func startWhileStopping(ctx context.Context, cc, next *dagger.Commandcenter, project string) error {
-	row := "kept-" + nonce()
-	if _, err := psql(ctx, cc, dbPassword(project), "CREATE TABLE IF NOT EXISTS notes (body text); INSERT INTO notes VALUES ('"+row+"')"); err != nil {
-		return err
-	}
-	before, err := serviceStatus(ctx, cc, "postgres")
+func startWhileStopping(ctx context.Context, cc, next *dagger.Commandcenter) error {
+	before, err := serviceStatus(ctx, cc, "backend")
 	if err != nil {
 		return err
 	}
-	held := make(chan error, 1)
-	go func() {
-		_, err := psql(ctx, cc, dbPassword(project), "CREATE TEMP TABLE held (line text); COPY held FROM PROGRAM 'sleep 60'")
-		held <- err
-	}()
-	if err := waitQuery(ctx, cc, project, "COPY held FROM PROGRAM"); err != nil {
-		return err
+	if _, err := cc.Frontend().Stop(ctx); err != nil {
+		return fmt.Errorf("stop the frontend, which binds the backend: %w", err)
 	}
 	stopped := make(chan error, 1)
-	go func() { stopped <- stopReport(ctx, cc, "postgres: stopped in") }()
-	if err := waitState(ctx, cc, "postgres", "stopping"); err != nil {
+	go func() {
+		_, err := cc.Backend().Stop(ctx)
+		stopped <- err
+	}()
+	if err := waitState(ctx, cc, "backend", "stopping"); err != nil {
 		return err
 	}
 	if _, err := next.Start().Project(ctx); err != nil {
-		return fmt.Errorf("start while postgres was stopping: wanted it to wait, then start, got %w", err)
+		return fmt.Errorf("start while the backend was stopping: wanted it to wait, then start, got %w", err)
 	}
 	if err := <-stopped; err != nil {
-		return err
+		return fmt.Errorf("stop the first backend: %w", err)
 	}
-	if err := <-held; err == nil {
-		return errors.New("the COPY that held the stop: wanted it ended by the stop, it finished")
-	}
-	after, err := serviceStatus(ctx, next, "postgres")
+	after, err := serviceStatus(ctx, next, "backend")
 	if err != nil {
 		return err
 	}
 	if after.State != "running" || after.Instance == "" || after.Instance == before.Instance {
-		return fmt.Errorf("postgres after the start: wanted a new running instance (not %s), got %+v", before.Instance, after)
+		return fmt.Errorf("backend after the start: wanted a new running instance (not %s), got %+v", before.Instance, after)
 	}
-	out, err := psql(ctx, next, dbPassword(project), "SELECT count(*) FROM notes WHERE body = '"+row+"'")
-	if err != nil || out != "1" {
-		return fmt.Errorf("rows after the start: wanted the row, got %q (%v)", out, err)
-	}
-	return nil
-}
-
-// stopReport stops the project and wants want in the report.
-func stopReport(ctx context.Context, cc *dagger.Commandcenter, want string) error {
-	report, err := cc.Stop(ctx)
-	if err != nil {
-		return fmt.Errorf("stop: %w", err)
-	}
-	if !strings.Contains(report, want) {
-		return fmt.Errorf("stop report: wanted %q, got:\n%s", want, report)
+	if h, err := getBackendHealth(ctx, next); err != nil || h.Status != "ok" {
+		return fmt.Errorf("/health after the start: wanted ok, got %+v (%v)", h, err)
 	}
 	return nil
-}
-
-// waitQuery waits, at most a minute, until postgres runs a query that begins with prefix.
-func waitQuery(ctx context.Context, cc *dagger.Commandcenter, project, prefix string) error {
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
-		out, err := psql(ctx, cc, dbPassword(project), "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%"+prefix+"%' AND pid <> pg_backend_pid()")
-		if err != nil {
-			return fmt.Errorf("wait for %q to run: %w", prefix, err)
-		}
-		if out != "0" {
-			return nil
-		}
-	}
-	return fmt.Errorf("%q did not run within a minute", prefix)
 }
 
 // serviceEntry is one service's entry in Status.
