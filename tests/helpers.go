@@ -43,6 +43,11 @@ func withPasswords(o dagger.CommandcenterOpts) dagger.CommandcenterOpts {
 	return o
 }
 
+// givenSecrets are the values of withPasswords's secrets for project.
+func givenSecrets(project string) []string {
+	return []string{"db-pw-of-" + project, "redis-pw-of-" + project, "secret-key-of-" + project}
+}
+
 func dbPassword(project string) *dagger.Secret {
 	return dag.SetSecret(project+"-db-password", "db-pw-of-"+project)
 }

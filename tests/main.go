@@ -72,6 +72,17 @@ func (m *Tests) suite() []test {
 		{"FailingWorkerFailsTheStart", m.FailingWorkerFailsTheStart},
 		{"BackendInstallFailureIsReportedOnce", m.BackendInstallFailureIsReportedOnce},
 		{"SystemPackagesReachTheBackend", m.SystemPackagesReachTheBackend},
+		{"SecretsStayOutOfFilesErrorsAndStatus", m.SecretsStayOutOfFilesErrorsAndStatus},
+		{"StartWaitsForStoppingInstance", m.StartWaitsForStoppingInstance},
+		{"InterruptedInitdbStartsOver", m.InterruptedInitdbStartsOver},
+		{"DumpFailingHalfWayChangesNothing", m.DumpFailingHalfWayChangesNothing},
+		{"StoreRestoreToLatest", m.StoreRestoreToLatest},
+		{"StoreLostLeaseStopsTheServer", m.StoreLostLeaseStopsTheServer},
+		{"StoreWithoutConditionalWritesIsRefused", m.StoreWithoutConditionalWritesIsRefused},
+		{"StoreBadCertificateNamesStoreCA", m.StoreBadCertificateNamesStoreCA},
+		{"StoreArchivesWithin60Seconds", m.StoreArchivesWithin60Seconds},
+		{"StoreResetDeletesTheStoreCopy", m.StoreResetDeletesTheStoreCopy},
+		{"StoreIsEncrypted", m.StoreIsEncrypted},
 	}
 }
 
