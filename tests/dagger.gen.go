@@ -198,7 +198,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return nil, (*Tests).All(&parent, ctx)
+			var allowSkips bool
+			if inputArgs["allowSkips"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["allowSkips"]), &allowSkips)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg allowSkips", err))
+				}
+			}
+			return (*Tests).All(&parent, ctx, allowSkips)
 		case "AppConfigurationReachesTheBackend":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -297,6 +304,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).DemoServesTheWholeStack(&parent, ctx)
+		case "DumpFailingHalfWayChangesNothing":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).DumpFailingHalfWayChangesNothing(&parent, ctx)
 		case "FailingMigrationStopsTheStart":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -346,6 +360,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).HealthReportsStoppedService(&parent, ctx)
+		case "InterruptedInitdbStartsOver":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).InterruptedInitdbStartsOver(&parent, ctx)
 		case "LocalLibraryInstallsOnItsContent":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -367,6 +388,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).MajorSwitchNamesTheMigration(&parent, ctx)
+		case "MissingPackageManagerIsNamed":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).MissingPackageManagerIsNamed(&parent, ctx)
 		case "NewDatabaseIsNeverSilent":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -395,13 +423,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).PrivateIndexReachesTheInstall(&parent, ctx)
-		case "ProjectsAreIsolated":
-			var parent Tests
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			return nil, (*Tests).ProjectsAreIsolated(&parent, ctx)
 		case "ProjectsStartTogether":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -472,6 +493,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).SecretsStayOutOfEnvArgvAndOutput(&parent, ctx)
+		case "SecretsStayOutOfFilesErrorsAndStatus":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).SecretsStayOutOfFilesErrorsAndStatus(&parent, ctx)
 		case "ServicesRunAsDocumentedUsers":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -486,6 +514,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StackServesAllPorts(&parent, ctx)
+		case "StartWaitsForStoppingInstance":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StartWaitsForStoppingInstance(&parent, ctx)
 		case "StaticFrontendServesTheBuild":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -507,6 +542,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StopWithNothingRunningSaysSo(&parent, ctx)
+		case "StoreArchivesWithin60Seconds":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreArchivesWithin60Seconds(&parent, ctx)
+		case "StoreBadCertificateNamesStoreCA":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreBadCertificateNamesStoreCA(&parent, ctx)
 		case "StoreBadInputFailsFast":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -521,6 +570,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StoreDrillRestoresEverything(&parent, ctx)
+		case "StoreIsEncrypted":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreIsEncrypted(&parent, ctx)
 		case "StoreLeaseKeepsEnginesApart":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -528,6 +584,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StoreLeaseKeepsEnginesApart(&parent, ctx)
+		case "StoreLostLeaseStopsTheServer":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreLostLeaseStopsTheServer(&parent, ctx)
 		case "StoreOutageIsReportedAndCaughtUp":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -542,6 +605,27 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StorePointInTimeRestore(&parent, ctx)
+		case "StoreResetDeletesTheStoreCopy":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreResetDeletesTheStoreCopy(&parent, ctx)
+		case "StoreRestoreToLatest":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreRestoreToLatest(&parent, ctx)
+		case "StoreWithoutConditionalWritesIsRefused":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreWithoutConditionalWritesIsRefused(&parent, ctx)
 		case "SystemPackagesReachTheBackend":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)

@@ -86,22 +86,6 @@ func (m *Tests) BadInputsFailAtOnce(ctx context.Context) error {
 			return err
 		}, `--backend-health-path "health" must be a URL path starting with '/'`},
 	}
-	if lacks, err := lacksPnpm(ctx); err != nil {
-		return err
-	} else if lacks {
-		cases = append(cases, struct {
-			name string
-			call func() error
-			want string
-		}{"lockfile of a missing package manager", func() error {
-			_, err := with(func(o *dagger.CommandcenterOpts) {
-				o.Source = app.WithNewFile("frontend/pnpm-lock.yaml", "lockfileVersion: '9.0'\n")
-			}).Start().Project(ctx)
-			return err
-		}, "the frontend's pnpm-lock.yaml needs pnpm, and this node image has neither pnpm nor corepack"})
-	} else {
-		skip("BadInputsFailAtOnce", nodeImage+" has pnpm or corepack: the missing package manager case needs an image without them")
-	}
 	for _, c := range cases {
 		begin := time.Now()
 		err := c.call()
@@ -125,13 +109,6 @@ func notShowing(err error, value string) error {
 		return fmt.Errorf("the error shows the value it should hide: %w", err)
 	}
 	return err
-}
-
-// lacksPnpm says whether the node image has neither pnpm nor corepack.
-func lacksPnpm(ctx context.Context) (bool, error) {
-	out, err := dag.Container().From(nodeImage).WithEnvVariable("NONCE", nonce()).
-		WithExec([]string{"sh", "-c", "command -v pnpm || command -v corepack || echo none"}).Stdout(ctx)
-	return strings.TrimSpace(out) == "none", err
 }
 
 // Two projects in one session have distinct databases: a row written in one is absent from the other.
@@ -164,6 +141,39 @@ func checkIsolation(ctx context.Context, a, b *dagger.Commandcenter) error {
 		if out != p.want {
 			return fmt.Errorf("rows of %q in %s: wanted %s, got %s", row, p.name, p.want, out)
 		}
+	}
+	return nil
+}
+
+// noCorepackImage is an official node image without pnpm or corepack:
+// Node.js stopped shipping corepack with version 25.
+const noCorepackImage = "node:26-alpine"
+
+// A pnpm lockfile on a node image that has neither pnpm nor corepack fails the start at once, naming the fix.
+//
+// +check
+func (m *Tests) MissingPackageManagerIsNamed(ctx context.Context) error {
+	out, err := dag.Container().From(noCorepackImage).WithEnvVariable("NONCE", nonce()).
+		WithExec([]string{"sh", "-c", "command -v pnpm || command -v corepack || echo none"}).Stdout(ctx)
+	if err != nil {
+		return skip("MissingPackageManagerIsNamed", fmt.Sprintf("%s cannot be run here: %v", noCorepackImage, explain(err)))
+	}
+	if has := strings.TrimSpace(out); has != "none" {
+		return skip("MissingPackageManagerIsNamed", fmt.Sprintf("%s here has %s: the case needs an image without pnpm and corepack", noCorepackImage, has))
+	}
+	opts := withPasswords(fixture("badinput"))
+	opts.RetryAttempts, opts.RetryBaseDelay = 10, "30s"
+	opts.NodeImage = noCorepackImage
+	opts.Source = dag.CurrentModule().Source().Directory("testdata/app").
+		WithNewFile("frontend/pnpm-lock.yaml", "lockfileVersion: '9.0'\n")
+	begin := time.Now()
+	_, err = dag.Commandcenter(opts).Start().Project(ctx)
+	const want = "the frontend's pnpm-lock.yaml needs pnpm, and this node image has neither pnpm nor corepack"
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "attempt") {
+		return fmt.Errorf("start with a pnpm lockfile on %s: wanted %q at once, got %v", noCorepackImage, want, err)
+	}
+	if took := time.Since(begin); took > 60*time.Second {
+		return fmt.Errorf("start with a pnpm lockfile on %s: wanted the error at once, got it after %s", noCorepackImage, took)
 	}
 	return nil
 }

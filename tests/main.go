@@ -8,10 +8,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
+
+	"dagger/tests/internal/verdict"
 )
 
 type Tests struct{}
@@ -42,6 +43,7 @@ func (m *Tests) suite() []test {
 		{"RetryRecoversFromFailedStarts", m.RetryRecoversFromFailedStarts},
 		{"RetryGivesUpWithLastStderr", m.RetryGivesUpWithLastStderr},
 		{"BadInputsFailAtOnce", m.BadInputsFailAtOnce},
+		{"MissingPackageManagerIsNamed", m.MissingPackageManagerIsNamed},
 		{"SecretsStayOutOfEnvArgvAndOutput", m.SecretsStayOutOfEnvArgvAndOutput},
 		{"GeneratedSecretsSurviveStopAndStart", m.GeneratedSecretsSurviveStopAndStart},
 		{"LogsHoldReadyLineAndHonourTail", m.LogsHoldReadyLineAndHonourTail},
@@ -91,30 +93,57 @@ func (m *Tests) suite() []test {
 // (a refusal within a minute, a probe within 60 s) measure the queue.
 const allParallel = 6
 
-// Run every test concurrently, six at a time, and report every failure, not just the first.
+// Run every test concurrently, six at a time, and report each as PASS, FAIL or SKIP (with the reason), then the counts.
 //
-// It stops the shared project at the end, so the session ends with nothing running.
-func (m *Tests) All(ctx context.Context) error {
+// A skipped test is not a pass: All fails when a test fails or skips,
+// unless --allow-skips is given, and then still lists every skip and why.
+// It stops the shared project at the end, so the session ends with nothing
+// running.
+func (m *Tests) All(
+	ctx context.Context,
+	// Succeed when tests skip for a missing precondition (an image or a
+	// mirror the engine cannot reach), as long as none fails.
+	// +optional
+	allowSkips bool,
+) (string, error) {
 	tests := m.suite()
-	errs := make([]error, len(tests))
+	results := make([]error, len(tests))
 	slots := make(chan struct{}, allParallel)
 	var wg sync.WaitGroup
 	for i, t := range tests {
 		wg.Go(func() {
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			if err := t.run(ctx); err != nil {
-				errs[i] = fmt.Errorf("%s: %w", t.name, err)
-			}
+			results[i] = runOne(ctx, t)
 		})
 	}
 	wg.Wait()
-	return errors.Join(append(errs, stop(ctx, dag.Commandcenter(withPasswords(fixture(shared)))))...)
+	names := make([]string, len(tests))
+	for i, t := range tests {
+		names[i] = t.name
+	}
+	report := verdict.New(names, results)
+	if err := stop(ctx, dag.Commandcenter(withPasswords(fixture(shared)))); err != nil {
+		report.Add("StopTheSharedProject", err)
+	}
+	return report.String(), report.Verdict(allowSkips)
 }
 
-// skip reports on stderr that a test cannot run where the engine is, and
-// why, and lets it pass: only a missing prerequisite skips a test.
+// runOne runs t, turning a panic into its failure so that one test cannot
+// end the run.
+func runOne(ctx context.Context, t test) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return t.run(ctx)
+}
+
+// skip says that test cannot run here, and why, as an error that All
+// reports as SKIP and that fails a test run alone: return it. Only a
+// missing precondition (an image, a mirror) skips a test.
 func skip(test, reason string) error {
 	fmt.Fprintf(os.Stderr, "SKIP %s: %s\n", test, reason)
-	return nil
+	return &verdict.Skip{Reason: reason}
 }
