@@ -44,6 +44,13 @@ func (m *Commandcenter) startServices(ctx context.Context, services []stack.Serv
 		if err := m.checkStore(ctx); err != nil {
 			return nil, err
 		}
+		major, err := m.postgresMajor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.carryFamily(ctx, major); err != nil {
+			return nil, err
+		}
 	}
 	containers, err := m.containers(ctx, services)
 	if err != nil {

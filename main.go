@@ -108,7 +108,8 @@ func New(
 	// database (and template1) at the first start and whenever this list
 	// changes; the app's role, which is no superuser, cannot create an
 	// untrusted one such as vector itself. One the image lacks stops the
-	// start, naming it.
+	// start, naming it. --postgres-extensions "" asks for none (for an image
+	// without pgvector, such as postgres:16-alpine).
 	// +default=["vector"]
 	postgresExtensions []string,
 	// Redis image.

@@ -234,7 +234,9 @@ func (m *Commandcenter) postgresContainer(ctx context.Context) (*dagger.Containe
 		return nil, err
 	}
 	c := m.base(m.Settings.Images.Postgres)
-	if cfg.Store.Enabled() {
+	if cfg.UsesTemplate() {
+		c = c.With(m.withPGTemplate(cfg))
+	} else {
 		c = c.With(withPgBackRest).With(m.withStore)
 	}
 	c = c.With(withScripts("postgres", "secret", "pg-setup")).
@@ -259,4 +261,21 @@ func (m *Commandcenter) proxyContainer(services map[stack.Service]*dagger.Servic
 		c = c.WithServiceBinding(string(s), services[s])
 	}
 	return m.runtime(c, stack.Proxy, m.config())
+}
+
+// withPGTemplate puts the template cluster of this image and settings in
+// the image, in a layer that names no project: the step that makes it is
+// cached, so only the first project of an image and settings runs initdb
+// (see stack.TemplateEnv and internal/scripts/pg-template.sh).
+func (m *Commandcenter) withPGTemplate(cfg stack.Config) dagger.WithContainerFunc {
+	return func(c *dagger.Container) *dagger.Container {
+		user := stack.User(stack.Postgres)
+		template := m.base(m.Settings.Images.Postgres).
+			With(withScripts("lock", "pg-setup", "pg-template")).
+			WithUser(user).
+			With(withEnv(cfg.TemplateEnv())).
+			WithExec([]string{stack.Script("pg-template"), "make", stack.PGTemplateBuild}).
+			Directory(stack.PGTemplateBuild)
+		return c.WithDirectory(stack.PGTemplate, template, dagger.ContainerWithDirectoryOpts{Owner: user})
+	}
 }

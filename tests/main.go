@@ -85,6 +85,8 @@ func (m *Tests) suite() []test {
 		{"StoreArchivesWithin60Seconds", m.StoreArchivesWithin60Seconds},
 		{"StoreResetDeletesTheStoreCopy", m.StoreResetDeletesTheStoreCopy},
 		{"StoreIsEncrypted", m.StoreIsEncrypted},
+		{"FamilySwitchKeepsRowsAndIndex", m.FamilySwitchKeepsRowsAndIndex},
+		{"OldSuperuserProjectIsConverted", m.OldSuperuserProjectIsConverted},
 	}
 }
 

@@ -6,9 +6,12 @@
 #   - refuses an empty data directory while the project's database is a
 #     cluster of another major version (exit 76), naming the commands that
 #     move the data;
-#   - initialises the cluster on first start with the image's own
-#     docker-ensure-initdb.sh, which reads the password from the file named
-#     by POSTGRES_PASSWORD_FILE, and records its major version, and when and
+#   - initialises the cluster on first start: a copy of the template cluster
+#     that the image's layer holds (COMMANDCENTER_PG_TEMPLATE, see
+#     commandcenter-pg-template) given the project's password, or, with a
+#     store, the image's own docker-ensure-initdb.sh, which reads the
+#     password from the file named by POSTGRES_PASSWORD_FILE; and records
+#     its major version, and when and
 #     by which instance it was made (postgres.initdb), so that the module can
 #     say that a start began with a new, empty database;
 #   - removes the postmaster.pid a killed server left, which would otherwise
@@ -60,9 +63,17 @@ EOF
 	fi
 	echo "$major" >"$initializing"
 	began=$(cc_uptime_ms)
-	docker-ensure-initdb.sh
+	made="initdb took"
+	if [ -n "${COMMANDCENTER_PG_TEMPLATE:-}" ]; then
+		cp -a "$COMMANDCENTER_PG_TEMPLATE/." "$PGDATA/"
+		chmod 700 "$PGDATA"
+		commandcenter-pg-template password
+		made="cluster copied from the image's template in"
+	else
+		docker-ensure-initdb.sh
+	fi
 	rm -f "$initializing"
-	echo "[commandcenter] postgres initdb took $(($(cc_uptime_ms) - began)) ms: project \"$COMMANDCENTER_PROJECT\" starts with a new, empty database" >&2
+	echo "[commandcenter] postgres $made $(($(cc_uptime_ms) - began)) ms: project \"$COMMANDCENTER_PROJECT\" starts with a new, empty database" >&2
 	cc_write "$cc_dir/postgres.initdb" "at=$(cc_now)" "instance=${COMMANDCENTER_INSTANCE:-}"
 fi
 echo "$major" >"$marker"

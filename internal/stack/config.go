@@ -161,6 +161,8 @@ func validateExtensions(names []string) error {
 	seen := map[string]bool{}
 	for _, n := range names {
 		switch {
+		case n == "":
+			// --postgres-extensions "" asks for none
 		case !sqlIdentifier.MatchString(n):
 			errs = append(errs, fmt.Errorf("--postgres-extensions %q is not an extension name: use lowercase letters, digits and _, starting with a letter or _ (at most 63), such as vector or pg_trgm", n))
 		case seen[n]:

@@ -59,7 +59,7 @@ func TestValidate(t *testing.T) {
 		{"two extensions", func(c *Config) { c.PostgresExtensions = []string{"vector", "pg_trgm"} }, ""},
 		{"extension with a quote", func(c *Config) { c.PostgresExtensions = []string{`vector"; DROP`} }, `--postgres-extensions "vector\"; DROP" is not an extension name`},
 		{"extension upper case", func(c *Config) { c.PostgresExtensions = []string{"Vector"} }, `--postgres-extensions "Vector" is not an extension name`},
-		{"extension empty", func(c *Config) { c.PostgresExtensions = []string{""} }, `--postgres-extensions "" is not an extension name`},
+		{"extension empty asks for none", func(c *Config) { c.PostgresExtensions = []string{""} }, ""},
 		{"extension too long", func(c *Config) { c.PostgresExtensions = []string{strings.Repeat("x", 64)} }, `is not an extension name`},
 		{"extension twice", func(c *Config) { c.PostgresExtensions = []string{"vector", "vector"} }, `--postgres-extensions names "vector" twice`},
 		{"port zero", func(c *Config) { c.Ports[Postgres] = 0 }, "--postgres-port 0 is out of range: want 1-65535"},

@@ -3,7 +3,6 @@ package stack
 import (
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // Paths inside the containers.
@@ -178,9 +177,12 @@ func (c Config) moduleEnv(s Service, secrets SecretFiles) []EnvVar {
 		env = append(env, EnvVar{"PGDATA", PGData}, EnvVar{"POSTGRES_USER", DBUser},
 			EnvVar{"POSTGRES_DB", DBName}, EnvVar{"POSTGRES_PASSWORD_FILE", secrets.DBPassword},
 			EnvVar{"COMMANDCENTER_PG_MAJOR", c.PostgresMajor}, EnvVar{"COMMANDCENTER_PG_IMAGE", c.Images.Postgres},
-			EnvVar{"COMMANDCENTER_PG_EXTENSIONS", strings.Join(c.PostgresExtensions, " ")},
+			EnvVar{"COMMANDCENTER_PG_EXTENSIONS", c.extensions()},
 			EnvVar{"COMMANDCENTER_PG_SUPERUSER", Superuser}, EnvVar{"POSTGRES_INITDB_ARGS", InitdbArgs})
 		env = appendIf(env, secrets.GenerateDBPassword, "COMMANDCENTER_GENERATE_DB_PASSWORD")
+		if c.UsesTemplate() {
+			env = append(env, EnvVar{"COMMANDCENTER_PG_TEMPLATE", PGTemplate})
+		}
 		if secrets.PostgresGeneratesSecretKey {
 			env = append(env, EnvVar{"COMMANDCENTER_GENERATE_SECRET_KEY", "1"}, EnvVar{"SECRET_KEY_FILE", secrets.SecretKey})
 		}

@@ -136,6 +136,7 @@ func TestEnv(t *testing.T) {
 		{"COMMANDCENTER_PG_MAJOR", "16"}, {"COMMANDCENTER_PG_IMAGE", "pgvector/pgvector:pg16"},
 		{"COMMANDCENTER_PG_EXTENSIONS", "vector"}, {"COMMANDCENTER_PG_SUPERUSER", "postgres"},
 		{"POSTGRES_INITDB_ARGS", "--encoding=UTF8 --locale=C"},
+		{"COMMANDCENTER_PG_TEMPLATE", "/usr/share/commandcenter/pg-template"},
 	}
 	if diff := cmp.Diff(want, c.Env(Postgres, givenSecrets)); diff != "" {
 		t.Errorf("Env(postgres) mismatch (-want +got):\n%s", diff)
@@ -215,4 +216,12 @@ func contains(env []EnvVar, want EnvVar) bool {
 		}
 	}
 	return false
+}
+
+func TestEnvAsksForNoExtensionWithAnEmptyName(t *testing.T) {
+	c := validConfig()
+	c.PostgresExtensions = []string{""}
+	if env := c.Env(Postgres, givenSecrets); !contains(env, EnvVar{"COMMANDCENTER_PG_EXTENSIONS", ""}) {
+		t.Errorf("Env(postgres) = %v, want COMMANDCENTER_PG_EXTENSIONS empty for --postgres-extensions \"\"", env)
+	}
 }

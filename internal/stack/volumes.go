@@ -64,3 +64,20 @@ func PostgresMajor(pgMajor, versionOutput string) (string, error) {
 	}
 	return m[1], nil
 }
+
+// PostgresFamilies are the uids of the postgres user in the two families of
+// official postgres images: 70 in the Alpine ones, 999 in the Debian ones
+// (pgvector/pgvector included). The engine keys a volume on its owner, so
+// each family sees its own volumes of a project; the module mounts the
+// other family's under FamiliesDir to carry a project across a change of
+// image family (internal/scripts/pg-family.sh).
+var PostgresFamilies = []int{70, 999}
+
+// FamiliesDir is where the project's volumes of each family are mounted,
+// one directory per uid, in the step that carries a project across.
+const FamiliesDir = "/var/lib/commandcenter-families"
+
+// FamilyOwner is the owner that mounts a volume of the family of uid.
+func FamilyOwner(uid int) string {
+	return fmt.Sprintf("%d:%d", uid, uid)
+}
