@@ -239,7 +239,7 @@ func (m *Commandcenter) postgresContainer(ctx context.Context) (*dagger.Containe
 	} else {
 		c = c.With(withPgBackRest).With(m.withStore)
 	}
-	c = c.With(withScripts("postgres", "secret", "pg-setup")).
+	c = c.With(withScripts("postgres", "secret", "pg-setup", "pg-template")).
 		With(m.withPGData(cfg.PostgresMajor)).
 		With(m.withDBPassword(stack.User(stack.Postgres), stack.User(stack.Postgres)))
 	return m.runtime(c, stack.Postgres, cfg), nil

@@ -15,7 +15,8 @@
 // Usage, from the repository root: go -C bench run . -out ../bench-results.json
 // (-capacity-only for the capacity phases alone, -capacity 1,4,8 for the
 // numbers of projects, -frontend-only or -skip-frontend for the frontend
-// phase, -frontend-registry for its registry).
+// phase, -frontend-registry for its registry, -newproject-only for a new
+// project's Start against warm Starts).
 package main
 
 import (
@@ -33,7 +34,7 @@ import (
 	"time"
 )
 
-var phases = []string{"solo", "warm", "change", "naive", "restart", "cold", "store", "crash"}
+var phases = []string{"solo", "warm", "change", "naive", "restart", "cold", "store", "crash", "newproject"}
 
 // driver runs the phases, each in its own engine session.
 type driver struct {
@@ -51,6 +52,7 @@ func main() {
 	frontendOnly := flag.Bool("frontend-only", false, "run only the frontend phase")
 	skipFrontend := flag.Bool("skip-frontend", false, "leave out the frontend phase")
 	storeOnly := flag.Bool("store-only", false, "run only the store and crash phases (WAL archiving's cost, a 1 GB restore, the RPO)")
+	newOnly := flag.Bool("newproject-only", false, "run only the newproject phase (a new project's Start against warm Starts, on the default image and on postgres:16-alpine)")
 	registry := flag.String("frontend-registry", "", "the npm registry the frontend phase installs the real-size fixture from (--registry of the tests module's Bench); empty for Bench's default, the lab mirror")
 	flag.Parse()
 	counts, err := parseCapacity(*capacity)
@@ -66,17 +68,23 @@ func main() {
 		err = errors.New("-store-only with -capacity-only or -frontend-only: leave one out")
 	case *storeOnly:
 		counts = nil
+	case *newOnly && (*capacityOnly || *frontendOnly || *storeOnly):
+		err = errors.New("-newproject-only with -capacity-only, -frontend-only or -store-only: leave one out")
+	case *newOnly:
+		counts = nil
 	}
 	exitOn(err)
 
 	run := strconv.FormatInt(time.Now().Unix(), 36)
 	d := driver{dagger: *daggerBin, mod: *mod, run: run}
 	report := Report{Run: run, Machine: machine(), Samples: map[string][]float64{}, Installs: map[string]int{},
-		CapacityOnly: *capacityOnly, FrontendOnly: *frontendOnly, StoreOnly: *storeOnly}
+		CapacityOnly: *capacityOnly, FrontendOnly: *frontendOnly, StoreOnly: *storeOnly, NewProjectOnly: *newOnly}
 	if len(counts) > 0 {
 		d.memory, report.Memory = locateEngine("/proc", *enginePID)
 	}
 	switch {
+	case *newOnly:
+		exitOn(d.runPhase("newproject", &report))
 	case *storeOnly:
 		exitOn(d.runPhase("store", &report))
 		exitOn(d.runPhase("crash", &report))
@@ -84,7 +92,7 @@ func main() {
 		exitOn(d.runPhases(&report))
 	}
 	exitOn(d.runCapacity(counts, &report))
-	if !*capacityOnly && !*skipFrontend && !*storeOnly {
+	if !*capacityOnly && !*skipFrontend && !*storeOnly && !*newOnly {
 		exitOn(d.runFrontend(*registry, &report))
 	}
 	report.evaluate()

@@ -13,20 +13,22 @@ import (
 
 // Report is the benchmark's result, as written to JSON.
 type Report struct {
-	Run          string               `json:"run"`
-	Machine      string               `json:"machine"`
-	CapacityOnly bool                 `json:"capacityOnly,omitempty"` // only the capacity phases ran
-	FrontendOnly bool                 `json:"frontendOnly,omitempty"` // only the frontend phase ran
-	StoreOnly    bool                 `json:"storeOnly,omitempty"`    // only the store phase ran
-	Samples      map[string][]float64 `json:"samples"`                // seconds; capacity/…/failures and …-rows are counts, …-mib MiB, …-tps transactions per second
-	Installs     map[string]int       `json:"installs"`               // install steps executed, by phase/step
-	Errors       map[string][]string  `json:"errors,omitempty"`       // failures a phase measured rather than stopped at, by phase
-	Memory       string               `json:"memory,omitempty"`       // how the capacity phases' memory is measured, or why not
-	Stats        map[string]Stat      `json:"stats"`
-	Capacity     []CapacityRow        `json:"capacity,omitempty"`
-	Frontend     *FrontendRun         `json:"frontend,omitempty"` // absent when the frontend phase was left out
-	Targets      []Target             `json:"targets"`
-	AllMet       bool                 `json:"allMet"`
+	Run          string `json:"run"`
+	Machine      string `json:"machine"`
+	CapacityOnly bool   `json:"capacityOnly,omitempty"` // only the capacity phases ran
+	FrontendOnly bool   `json:"frontendOnly,omitempty"` // only the frontend phase ran
+	StoreOnly    bool   `json:"storeOnly,omitempty"`    // only the store phase ran
+	// NewProjectOnly: only the newproject phase ran.
+	NewProjectOnly bool                 `json:"newProjectOnly,omitempty"`
+	Samples        map[string][]float64 `json:"samples"`          // seconds; capacity/…/failures and …-rows are counts, …-mib MiB, …-tps transactions per second
+	Installs       map[string]int       `json:"installs"`         // install steps executed, by phase/step
+	Errors         map[string][]string  `json:"errors,omitempty"` // failures a phase measured rather than stopped at, by phase
+	Memory         string               `json:"memory,omitempty"` // how the capacity phases' memory is measured, or why not
+	Stats          map[string]Stat      `json:"stats"`
+	Capacity       []CapacityRow        `json:"capacity,omitempty"`
+	Frontend       *FrontendRun         `json:"frontend,omitempty"` // absent when the frontend phase was left out
+	Targets        []Target             `json:"targets"`
+	AllMet         bool                 `json:"allMet"`
 }
 
 // Stat summarises the samples of one measurement.
@@ -70,12 +72,13 @@ func (r *Report) evaluate() {
 	for name, values := range r.Samples {
 		r.Stats[name] = stat(values)
 	}
-	if !r.CapacityOnly && !r.FrontendOnly && !r.StoreOnly {
+	if !r.CapacityOnly && !r.FrontendOnly && !r.StoreOnly && !r.NewProjectOnly {
 		r.phaseTargets()
 	}
 	r.Capacity = capacityRows(r.Stats)
 	r.capacityTargets()
 	r.frontendTargets()
+	r.newProjectTargets()
 	r.AllMet = true
 	for _, t := range r.Targets {
 		r.AllMet = r.AllMet && t.Met
@@ -190,4 +193,15 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// newProjectTargets checks the newproject phase, when it ran: a new
+// project's Start costs at most 1.05 x a warm Start of a known one, both
+// on the default image, in one session.
+func (r *Report) newProjectTargets() {
+	fresh, warm := r.Stats["new/start"], r.Stats["new/warm-start"]
+	if fresh.N == 0 || warm.N == 0 {
+		return
+	}
+	r.check("new project's Start (median) <= 1.05 x warm Start (median), default image, one session", fresh.Median, 1.05*warm.Median)
 }

@@ -28,7 +28,7 @@ type benchResult struct {
 	Errors  []string             `json:"errors,omitempty"`
 }
 
-// Measure one phase of the benchmark and return its samples as JSON: solo, warm, change, naive, restart, cold, capacity, frontend, store or crash.
+// Measure one phase of the benchmark and return its samples as JSON: solo, warm, change, naive, restart, cold, capacity, frontend, store, crash or newproject.
 //
 // Run it through bench/ (see the README), which also counts the install
 // steps the engine ran, computes the statistics, reads the engine's memory
@@ -42,10 +42,13 @@ type benchResult struct {
 // is warm. The store phase measures, against an S3 server in the engine,
 // pgbench's TPS with WAL archiving on and off, the restore of a database
 // of about 1 GB after the drill; the crash phase, the acknowledged writes
-// that a crash (postgres killed, then the drill) loses.
+// that a crash (postgres killed, then the drill) loses. The newproject
+// phase times a new project's Start against warm Starts of known projects,
+// on the default image and on postgres:16-alpine, interleaved.
 func (m *Tests) Bench(
 	ctx context.Context,
-	// solo, warm, change, naive, restart, cold, capacity, frontend, store or crash.
+	// solo, warm, change, naive, restart, cold, capacity, frontend, store,
+	// crash or newproject.
 	phase string,
 	// An identifier of the benchmark run; the change, naive, cold and fresh
 	// capacity phases use it to make a change, or a project, no earlier run
@@ -70,6 +73,7 @@ func (m *Tests) Bench(
 	phases := map[string]func(context.Context, string, *benchResult) error{
 		"solo": benchSolo, "warm": benchWarm, "change": benchChange,
 		"naive": benchNaive, "restart": benchRestart, "cold": benchCold, "store": benchStore, "crash": benchCrash,
+		"newproject": benchNewProject,
 		"capacity": func(ctx context.Context, run string, res *benchResult) error {
 			return benchCapacity(ctx, run, projects, fresh, res)
 		},
@@ -79,7 +83,7 @@ func (m *Tests) Bench(
 	}
 	f, ok := phases[phase]
 	if !ok {
-		return "", fmt.Errorf("unknown phase %q: want solo, warm, change, naive, restart, cold, capacity, frontend, store or crash", phase)
+		return "", fmt.Errorf("unknown phase %q: want solo, warm, change, naive, restart, cold, capacity, frontend, store, crash or newproject", phase)
 	}
 	res := &benchResult{Phase: phase, Samples: map[string][]float64{}}
 	if err := f(ctx, run, res); err != nil {
@@ -329,8 +333,9 @@ func timedStops(ctx context.Context, cc, other *dagger.Commandcenter, res *bench
 	return startAll(ctx, cc)
 }
 
-// initdbPattern is the line the postgres launcher logs after an initdb.
-var initdbPattern = regexp.MustCompile(`\[commandcenter\] postgres initdb took (\d+) ms`)
+// initdbPattern is the line the postgres launcher logs once it made a new
+// cluster: by initdb, or a copy of the image's template.
+var initdbPattern = regexp.MustCompile(`\[commandcenter\] postgres (?:initdb took|cluster copied from the image.s template in) (\d+) ms`)
 
 // initdbTime reads from postgres's log how long its initdb took.
 func initdbTime(ctx context.Context, cc *dagger.Commandcenter) (time.Duration, error) {
