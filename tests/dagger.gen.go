@@ -325,6 +325,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).FailingWorkerFailsTheStart(&parent, ctx)
+		case "FamilySwitchKeepsRowsAndIndex":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).FamilySwitchKeepsRowsAndIndex(&parent, ctx)
 		case "FrontendServesPage":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -409,6 +416,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).NpmrcAndTokenReachTheInstall(&parent, ctx)
+		case "OldSuperuserProjectIsConverted":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).OldSuperuserProjectIsConverted(&parent, ctx)
 		case "PostgresAnswersWithPassword":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -423,6 +437,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).PrivateIndexReachesTheInstall(&parent, ctx)
+		case "ProjectsAreIsolated":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).ProjectsAreIsolated(&parent, ctx)
 		case "ProjectsStartTogether":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
