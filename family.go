@@ -15,7 +15,8 @@ import (
 // volumes when this image's hold none (internal/scripts/pg-family.sh).
 
 // carryFamily runs commandcenter-pg-family, as root, with the project's
-// postgres volumes of this image and of every family mounted.
+// postgres volumes of this image and of every family mounted; an engine
+// failure is retried, a refusal of the script is not.
 func (m *Commandcenter) carryFamily(ctx context.Context, major string) error {
 	user := stack.User(stack.Postgres)
 	c := m.base(m.Settings.Images.Postgres).
@@ -41,9 +42,12 @@ func (m *Commandcenter) carryFamily(ctx context.Context, major string) error {
 			c = c.With(withVolume(dir+"/db", stack.Volume(m.Project, "db-secret"), owner))
 		}
 	}
-	_, err := c.WithEnvVariable("COMMANDCENTER_FAMILY_AT", now()).
-		WithExec([]string{stack.Script("pg-family"), user}).
-		Sync(ctx)
+	err := m.retryPolicy().Do(ctx, func(ctx context.Context) error {
+		_, err := c.WithEnvVariable("COMMANDCENTER_FAMILY_AT", now()).
+			WithExec([]string{stack.Script("pg-family"), user}).
+			Sync(ctx)
+		return permanentIfExec(err)
+	})
 	if err != nil {
 		return fmt.Errorf("postgres: %w", withStderr(err))
 	}
