@@ -87,12 +87,16 @@ func (s *sandbox) run(env []string, args ...string) (stdout, stderr string, err 
 	return out.String(), errb.String(), err
 }
 
+// logWait bounds a wait for a log line: only a hang reaches it, so a busy
+// machine does not fail a test that would pass.
+const logWait = 30 * time.Second
+
 // waitForLog polls the log until it contains want: the copiers finish
 // writing just after the command exits.
 func (s *sandbox) waitForLog(name, want string) string {
 	s.t.Helper()
 	var got string
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(logWait); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		b, _ := os.ReadFile(filepath.Join(s.logs, name+".log"))
 		if got = string(b); strings.Contains(got, want) {
 			return got
