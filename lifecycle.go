@@ -26,7 +26,7 @@ import (
 //
 // +cache="never"
 func (m *Commandcenter) Start(ctx context.Context) (*Commandcenter, error) {
-	m, err := m.withWorkers(ctx)
+	m, err := m.withApp(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +51,11 @@ func (m *Commandcenter) startServices(ctx context.Context, services []stack.Serv
 	}
 	if err := m.buildAll(ctx, services, containers); err != nil {
 		return nil, err
+	}
+	if slices.Contains(services, stack.Backend) {
+		if err := m.recordRunning(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var announced sync.WaitGroup
 	defer announced.Wait()
@@ -118,7 +123,7 @@ func (m *Commandcenter) announceDatabase(ctx context.Context) {
 //
 // +cache="never"
 func (m *Commandcenter) Stop(ctx context.Context) (string, error) {
-	m, err := m.withWorkers(ctx)
+	m, err := m.withRunning(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -152,7 +157,7 @@ func (m *Commandcenter) Restart(
 	// postgres, redis, backend, frontend or a worker's name.
 	service string,
 ) (string, error) {
-	m, err := m.withWorkers(ctx)
+	m, err := m.withRunning(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -85,6 +85,7 @@ func (m *Tests) suite() []test {
 		{"StoreArchivesWithin60Seconds", m.StoreArchivesWithin60Seconds},
 		{"StoreResetDeletesTheStoreCopy", m.StoreResetDeletesTheStoreCopy},
 		{"StoreIsEncrypted", m.StoreIsEncrypted},
+		{"BackendBuildsFromItsDockerfile", m.BackendBuildsFromItsDockerfile},
 	}
 }
 
