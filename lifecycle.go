@@ -119,7 +119,8 @@ func (m *Commandcenter) announceDatabase(ctx context.Context) {
 // is killed. It returns once they are down, and says what it stopped, or
 // that nothing was running. A `stack up` that served them stops serving:
 // its ports close, and the proxy's log says "stopped from another session".
-// It needs only the project's settings, not its source.
+// It needs only the project's settings, not its source: the workers are
+// those that the project's last start recorded.
 //
 // +cache="never"
 func (m *Commandcenter) Stop(ctx context.Context) (string, error) {

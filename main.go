@@ -279,9 +279,11 @@ func New(
 	// `NAME: COMMAND` line each, the command run by sh, e.g.
 	// "worker: celery -A app.tasks worker --loglevel=info". Default: the
 	// backend's Procfile, if it has one. Its web and release entries are
-	// not workers (see --backend-command and --backend-migrate). Each
-	// worker is a service of the project, named NAME, in status, health,
-	// logs, restart and stop.
+	// not workers (see --backend-command and --backend-migrate). A comment
+	// "# commandcenter-probe NAME: COMMAND" gives worker NAME a probe,
+	// e.g. celery -A app.tasks inspect ping, that the start waits for and
+	// health and status report. Each worker is a service of the project,
+	// named NAME, in status, health, logs, restart and stop.
 	// +optional
 	procfile string,
 	// System packages the backend's build needs, e.g. gcc,libpq-dev to

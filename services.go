@@ -197,7 +197,7 @@ func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service, cfg stack.
 	// be a new layer for every project.
 	scripts := []string{"run", "lock"}
 	if stack.IsWorker(s) {
-		scripts = append(scripts, "alive")
+		scripts = append(scripts, "alive", "worker-probe")
 	}
 	c = c.With(withScripts(scripts...)).
 		WithLabel("org.commandcenter.project", m.Project).

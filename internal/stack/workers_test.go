@@ -21,8 +21,8 @@ release: alembic upgrade head
 		t.Fatal(err)
 	}
 	want := []Worker{
-		{"worker", "celery -A app.tasks worker --loglevel=info --concurrency=4"},
-		{"beat", "celery -A app.tasks beat --schedule=/var/lib/commandcenter/beat,with-comma"},
+		{Name: "worker", Command: "celery -A app.tasks worker --loglevel=info --concurrency=4"},
+		{Name: "beat", Command: "celery -A app.tasks beat --schedule=/var/lib/commandcenter/beat,with-comma"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ParseProcfile (-want +got):\n%s", diff)
@@ -46,7 +46,7 @@ func TestParseProcfileRefuses(t *testing.T) {
 
 func TestWorkersAreServices(t *testing.T) {
 	c := validConfig()
-	c.Workers = []Worker{{"worker", "celery -A app.tasks worker"}}
+	c.Workers = []Worker{{Name: "worker", Command: "celery -A app.tasks worker"}}
 	if diff := cmp.Diff([]Service{Postgres, Redis, Backend, "worker", Frontend, Proxy}, c.Logged()); diff != "" {
 		t.Errorf("Logged() (-want +got):\n%s", diff)
 	}
@@ -68,5 +68,50 @@ func TestWorkersAreServices(t *testing.T) {
 	}
 	if got := c.HealthCheck("worker"); len(got) == 0 || got[0] != Script("alive") {
 		t.Errorf("HealthCheck(worker) = %v, want commandcenter-alive", got)
+	}
+}
+
+func TestProcfileProbes(t *testing.T) {
+	text := `# commandcenter-probe worker: celery -A app.tasks inspect ping -t 5
+worker: celery -A app.tasks worker
+beat: celery -A app.tasks beat
+`
+	got, err := ParseProcfile("backend/Procfile", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Worker{
+		{Name: "worker", Command: "celery -A app.tasks worker", Probe: "celery -A app.tasks inspect ping -t 5"},
+		{Name: "beat", Command: "celery -A app.tasks beat"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ParseProcfile (-want +got):\n%s", diff)
+	}
+	c := validConfig()
+	c.Workers = got
+	wantCommand := []string{Script("run"), "worker", Script("backend-env"), Script("app"), "--",
+		Script("worker-probe"), "worker", "celery -A app.tasks inspect ping -t 5", "sh", "-c", "celery -A app.tasks worker"}
+	if diff := cmp.Diff(wantCommand, c.Command("worker")); diff != "" {
+		t.Errorf("Command(worker) (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{Script("alive"), "worker", "3", "probe"}, c.HealthCheck("worker")); diff != "" {
+		t.Errorf("HealthCheck(worker) (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{Script("alive"), "beat", "3"}, c.HealthCheck("beat")); diff != "" {
+		t.Errorf("HealthCheck(beat) (-want +got):\n%s", diff)
+	}
+}
+
+func TestProcfileProbesRefused(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"# commandcenter-probe other: true\nworker: celery\n", `line 1: a probe for "other", which is no worker`},
+		{"# commandcenter-probe worker:\nworker: celery\n", `line 1: the probe of "worker" has no command`},
+		{"# commandcenter-probe worker: a\n# commandcenter-probe worker: b\nworker: celery\n", `line 2: the probe of "worker" is given twice (line 1)`},
+		{"# commandcenter-probe just words\nworker: celery\n", "line 1: write the probe as # commandcenter-probe NAME: COMMAND"},
+	} {
+		_, err := ParseProcfile("backend/Procfile", tc.text)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseProcfile(%q) = %v, want an error with %q", tc.text, err, tc.want)
+		}
 	}
 }

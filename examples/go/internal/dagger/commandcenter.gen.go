@@ -362,7 +362,7 @@ func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { /
 // service answers its health probe again. The server runs the build it
 // started with: to run changed source, stop the project and start it again.
 // A service that is not running is not started: the error says so.
-func (r *Commandcenter) Restart(ctx context.Context, service string) (string, error) { // commandcenter (../../../../lifecycle.go:155:1)
+func (r *Commandcenter) Restart(ctx context.Context, service string) (string, error) { // commandcenter (../../../../lifecycle.go:156:1)
 	if r.restart != nil {
 		return *r.restart, nil
 	}
@@ -509,8 +509,9 @@ func (r *Commandcenter) Status(ctx context.Context) (string, error) { // command
 // is killed. It returns once they are down, and says what it stopped, or
 // that nothing was running. A `stack up` that served them stops serving:
 // its ports close, and the proxy's log says "stopped from another session".
-// It needs only the project's settings, not its source.
-func (r *Commandcenter) Stop(ctx context.Context) (string, error) { // commandcenter (../../../../lifecycle.go:125:1)
+// It needs only the project's settings, not its source: the workers are
+// those that the project's last start recorded.
+func (r *Commandcenter) Stop(ctx context.Context) (string, error) { // commandcenter (../../../../lifecycle.go:126:1)
 	if r.stop != nil {
 		return *r.stop, nil
 	}
@@ -860,18 +861,20 @@ type CommandcenterOpts struct {
 	// `NAME: COMMAND` line each, the command run by sh, e.g.
 	// "worker: celery -A app.tasks worker --loglevel=info". Default: the
 	// backend's Procfile, if it has one. Its web and release entries are
-	// not workers (see --backend-command and --backend-migrate). Each
-	// worker is a service of the project, named NAME, in status, health,
-	// logs, restart and stop.
+	// not workers (see --backend-command and --backend-migrate). A comment
+	// "# commandcenter-probe NAME: COMMAND" gives worker NAME a probe,
+	// e.g. celery -A app.tasks inspect ping, that the start waits for and
+	// health and status report. Each worker is a service of the project,
+	// named NAME, in status, health, logs, restart and stop.
 	//
-	Procfile string // commandcenter (../../../../main.go:286:2)
+	Procfile string // commandcenter (../../../../main.go:288:2)
 	//
 	// System packages the backend's build needs, e.g. gcc,libpq-dev to
 	// build psycopg2 from source: installed as root with the image's apk or
 	// apt-get, before pip, in a layer the engine keeps until the list or
 	// --python-image changes. They stay in the image.
 	//
-	BackendSystemPackages []string // commandcenter (../../../../main.go:292:2)
+	BackendSystemPackages []string // commandcenter (../../../../main.go:294:2)
 	//
 	// The backend's own Dockerfile, a path in --source, e.g.
 	// backend/Dockerfile: the backend and its workers run from the image it
@@ -882,20 +885,20 @@ type CommandcenterOpts struct {
 	// whose user is root runs as the module's app user (10001), with its
 	// working directory made readable to it.
 	//
-	BackendDockerfile string // commandcenter (../../../../main.go:302:2)
+	BackendDockerfile string // commandcenter (../../../../main.go:304:2)
 	//
 	// The arguments of --backend-dockerfile's build, KEY=VALUE items (its
 	// ARG instructions), e.g. PIP_INDEX_URL=http://pypi.internal/simple/.
 	// They are in the image's history: give credentials as
 	// --docker-build-secrets instead.
 	//
-	DockerBuildArgs []string // commandcenter (../../../../main.go:308:2)
+	DockerBuildArgs []string // commandcenter (../../../../main.go:310:2)
 	//
 	// Secrets for --backend-dockerfile's build, e.g. env:PIP_TOKEN, which a
 	// RUN --mount=type=secret,id=ID reads at /run/secrets/ID, ID being the
 	// secret's name in Dagger. They are in no layer of the image.
 	//
-	DockerBuildSecrets []*Secret // commandcenter (../../../../main.go:313:2)
+	DockerBuildSecrets []*Secret // commandcenter (../../../../main.go:315:2)
 }
 
 // Commandcenter is one project's app stack.
