@@ -1,6 +1,9 @@
 package stack
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -112,6 +115,38 @@ func TestProcfileProbesRefused(t *testing.T) {
 		_, err := ParseProcfile("backend/Procfile", tc.text)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ParseProcfile(%q) = %v, want an error with %q", tc.text, err, tc.want)
+		}
+	}
+}
+
+func TestWorkerProbeReadsTheProbesResult(t *testing.T) {
+	for _, tc := range []struct {
+		name, probe, want string
+		ok                bool
+	}{
+		{"no probe", "", "its process runs since T0", true},
+		{"passing", "pid=7\nstate=passing\nat=T1\nmessage=pong\n", "its process runs since T0; its probe passed at T1", true},
+		{"failing", "pid=7\nstate=failing\nat=T1\nmessage=Error: No nodes replied within time constraint\n",
+			"its probe fails (at T1): Error: No nodes replied within time constraint", false},
+		{"another process's", "pid=6\nstate=failing\nat=T1\nmessage=old\n", "its process runs since T0", true},
+	} {
+		dir := t.TempDir()
+		files := map[string]string{"worker.run": "state=running\nsince=T0\n", "worker.child": "pid=7\nat_ms=1\n", "worker.probe": tc.probe}
+		for name, text := range files {
+			if text != "" {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		cmd := exec.Command("sh", "-c", WorkerProbe("worker"))
+		cmd.Env = []string{"COMMANDCENTER_LOG_DIR=" + dir, "PATH=/usr/bin:/bin"}
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		got := strings.TrimSpace(out.String() + errb.String())
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("%s: WorkerProbe = %q, %v; want %q, ok %v", tc.name, got, err, tc.want, tc.ok)
 		}
 	}
 }
