@@ -23,14 +23,19 @@ func (m *Commandcenter) withApp(ctx context.Context) (*Commandcenter, error) {
 	return m.withImageUser(ctx)
 }
 
-// withRunning returns the module with the workers and the backend's user
-// that the project's last start recorded (see stack.Running), for the
-// functions that act on its running services: they find them from any
-// terminal, with or without the source. A project that never started on
-// this engine has no record: its Procfile's workers are read instead.
+// withRunning returns the module with the workers of the source's
+// Procfile and those that the project's last start recorded, and the
+// backend's user it recorded (see stack.Running), for the functions that
+// act on its running services: they find them from any terminal, with or
+// without the source. A project that never started on this engine has no
+// record.
 func (m *Commandcenter) withRunning(ctx context.Context) (*Commandcenter, error) {
 	if m.Settings.WorkersRead {
 		return m, nil
+	}
+	m, err := m.withWorkers(ctx)
+	if err != nil {
+		return nil, err
 	}
 	text, err := m.recorder().
 		WithEnvVariable("COMMANDCENTER_READ_AT", now()).
@@ -41,11 +46,10 @@ func (m *Commandcenter) withRunning(ctx context.Context) (*Commandcenter, error)
 	}
 	running, found, err := stack.ParseRunning(text)
 	if err != nil || !found {
-		return m.withWorkers(ctx)
+		return m, nil
 	}
 	next := *m
 	next.Settings.Config = running.Apply(m.config())
-	next.Settings.WorkersRead = true
 	return &next, nil
 }
 

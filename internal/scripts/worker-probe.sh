@@ -3,8 +3,9 @@
 # Runs COMMAND, a worker's process, in place, beside a loop that runs PROBE
 # with sh and the worker's environment: at once, then every 2 s until it
 # first passes, then every 30 s; each run is bounded to 20 s. The last
-# result is in $COMMANDCENTER_LOG_DIR/NAME.probe: pid (COMMAND's), state
-# (passing or failing), at, and message (PROBE's last line of output),
+# result is in $COMMANDCENTER_LOG_DIR/NAME.probe: pid (COMMAND's), instance
+# (its supervisor's), state (passing or failing), at and at_ms (the
+# machine's uptime), and message (PROBE's last line of output),
 # which commandcenter-alive and Status read. The loop is in COMMAND's
 # process group, which its supervisor (commandcenter-run) ends with it, and
 # it ends by itself once COMMAND is gone.
@@ -23,7 +24,8 @@ pid=$$
 			interval=30
 		fi
 		message=$(printf '%s\n' "$out" | tr -d '\r' | sed '/^[[:space:]]*$/d' | tail -n 1 | cut -c1-300)
-		cc_write "$cc_dir/$name.probe" "pid=$pid" "state=$state" "at=$(cc_now)" "message=$message"
+		cc_write "$cc_dir/$name.probe" "pid=$pid" "instance=${COMMANDCENTER_INSTANCE:-}" "state=$state" \
+			"at=$(cc_now)" "at_ms=$(cc_uptime_ms)" "message=$message"
 		sleep "$interval"
 	done
 ) </dev/null >/dev/null 2>&1 &

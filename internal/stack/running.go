@@ -2,14 +2,15 @@ package stack
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // Running is what a start records, on the project's own volume, of the
 // app it started: the names of its workers and the user its backend runs
-// as. Stop, Restart, Status, Health and Logs read it, so that they find
-// the workers and the backend's volumes from any terminal, without the
-// source (where the Procfile and the Dockerfile are).
+// as. Stop, Restart, Status, Health, Logs and Reset read it, so that they
+// find the workers and the backend's volumes from any terminal, without
+// the source (where the Procfile and the Dockerfile are).
 type Running struct {
 	Workers     []Service
 	BackendUser string
@@ -54,12 +55,16 @@ func ParseRunning(text string) (r Running, found bool, err error) {
 	return r, found, nil
 }
 
-// Apply sets the recorded workers (by name) and backend user in c.
+// Apply sets the recorded backend user in c, and adds to c's workers (the
+// source's) those recorded, by name, that it lacks: the services to stop
+// or report are those that run and those the source declares.
 func (r Running) Apply(c Config) Config {
 	c.BackendUser = r.BackendUser
-	c.Workers = nil
-	for _, w := range r.Workers {
-		c.Workers = append(c.Workers, Worker{Name: w})
+	c.Workers = slices.Clone(c.Workers)
+	for _, name := range r.Workers {
+		if !slices.ContainsFunc(c.Workers, func(w Worker) bool { return w.Name == name }) {
+			c.Workers = append(c.Workers, Worker{Name: name})
+		}
 	}
 	return c
 }

@@ -26,6 +26,13 @@ func TestRunningRoundTrip(t *testing.T) {
 	if got.User("beat") != "1000:1000" {
 		t.Errorf("User(beat) after Apply = %q, want 1000:1000", got.User("beat"))
 	}
+	// A source that declares another worker, and one of the recorded ones.
+	src := validConfig()
+	src.Workers = []Worker{{Name: "beat", Command: "celery beat", Probe: "true"}, {Name: "mailer", Command: "mail"}}
+	want := []Worker{{Name: "beat", Command: "celery beat", Probe: "true"}, {Name: "mailer", Command: "mail"}, {Name: "worker"}}
+	if diff := cmp.Diff(want, r.Apply(src).Workers); diff != "" {
+		t.Errorf("Apply to a source's workers (-want +got):\n%s", diff)
+	}
 }
 
 func TestParseRunning(t *testing.T) {

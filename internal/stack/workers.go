@@ -179,13 +179,13 @@ func (c Config) workerHealthCheck(s Service) []string {
 // WorkerProbe is the probe that Health and Status run for a worker, in a
 // client container with its run volume: its supervisor runs its process
 // (not waiting to restart it), and the last run of its probe command, if it
-// has one, for this process passed.
+// has one, for this process of this instance passed.
 func WorkerProbe(s Service) string {
 	return `d=$COMMANDCENTER_LOG_DIR; n=` + string(s) + `
 field() { sed -n "s/^$2=//p" "$d/$n.$1" 2>/dev/null | head -n 1; }
 state=$(field run state); since=$(field run since)
 [ "$state" = running ] || { echo "its process is not running ($state since $since): see dagger call logs --service $n" >&2; exit 1; }
-if [ -n "$(field probe pid)" ] && [ "$(field probe pid)" = "$(field child pid)" ]; then
+if [ -n "$(field probe pid)" ] && [ "$(field probe pid)" = "$(field child pid)" ] && [ "$(field probe instance)" = "$(field run instance)" ]; then
 	[ "$(field probe state)" = passing ] || { echo "its probe fails (at $(field probe at)): $(field probe message)" >&2; exit 1; }
 	echo "its process runs since $since; its probe passed at $(field probe at)"
 	exit 0

@@ -125,13 +125,14 @@ func TestWorkerProbeReadsTheProbesResult(t *testing.T) {
 		ok                bool
 	}{
 		{"no probe", "", "its process runs since T0", true},
-		{"passing", "pid=7\nstate=passing\nat=T1\nmessage=pong\n", "its process runs since T0; its probe passed at T1", true},
-		{"failing", "pid=7\nstate=failing\nat=T1\nmessage=Error: No nodes replied within time constraint\n",
+		{"passing", "pid=7\ninstance=i1\nstate=passing\nat=T1\nmessage=pong\n", "its process runs since T0; its probe passed at T1", true},
+		{"failing", "pid=7\ninstance=i1\nstate=failing\nat=T1\nmessage=Error: No nodes replied within time constraint\n",
 			"its probe fails (at T1): Error: No nodes replied within time constraint", false},
-		{"another process's", "pid=6\nstate=failing\nat=T1\nmessage=old\n", "its process runs since T0", true},
+		{"another process's", "pid=6\ninstance=i1\nstate=failing\nat=T1\nmessage=old\n", "its process runs since T0", true},
+		{"another instance's", "pid=7\ninstance=i0\nstate=failing\nat=T1\nmessage=old\n", "its process runs since T0", true},
 	} {
 		dir := t.TempDir()
-		files := map[string]string{"worker.run": "state=running\nsince=T0\n", "worker.child": "pid=7\nat_ms=1\n", "worker.probe": tc.probe}
+		files := map[string]string{"worker.run": "instance=i1\nstate=running\nsince=T0\n", "worker.child": "pid=7\nat_ms=1\n", "worker.probe": tc.probe}
 		for name, text := range files {
 			if text != "" {
 				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
