@@ -31,10 +31,7 @@ func (m *Commandcenter) workerContainer(ctx context.Context, s stack.Service, de
 // backendApp is the backend's build with its secrets and bindings, before
 // it becomes the backend or a worker.
 func (m *Commandcenter) backendApp(ctx context.Context, deps map[stack.Service]*dagger.Service) (*dagger.Container, error) {
-	if err := m.checkBackend(ctx); err != nil {
-		return nil, err
-	}
-	inputs, err := m.installInputs(ctx, stack.Requirements, m.Settings.BackendPath, "requirements.txt")
+	built, err := m.backendImage(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -42,9 +39,9 @@ func (m *Commandcenter) backendApp(ctx context.Context, deps map[stack.Service]*
 	if err != nil {
 		return nil, err
 	}
-	user := stack.User(stack.Backend)
+	user := m.user(stack.Backend)
 	files := m.secretFiles()
-	c := m.backendBuild(inputs).
+	c := built.
 		With(withScripts("backend-env", "secret", "url", "app")).
 		With(withVolume(stack.StateDir, stack.Volume(m.Project, "backend-state"), user)).
 		With(passwords).
@@ -56,6 +53,22 @@ func (m *Commandcenter) backendApp(ctx context.Context, deps map[stack.Service]*
 	return c, nil
 }
 
+// backendImage is the backend's build: its own Dockerfile's image, or the
+// module's build on --python-image.
+func (m *Commandcenter) backendImage(ctx context.Context) (*dagger.Container, error) {
+	if m.Settings.Dockerfile.Enabled() {
+		return m.dockerfileImage(ctx)
+	}
+	if err := m.checkBackend(ctx); err != nil {
+		return nil, err
+	}
+	inputs, err := m.installInputs(ctx, stack.Requirements, m.Settings.BackendPath, "requirements.txt")
+	if err != nil {
+		return nil, err
+	}
+	return m.backendBuild(inputs), nil
+}
+
 // checkEnvFile parses --backend-env-file as the launcher will, as a build
 // step: a bad line fails the build, naming the line, before anything
 // starts. The file's contents never leave the container.
@@ -64,7 +77,7 @@ func (m *Commandcenter) checkEnvFile(c *dagger.Container) *dagger.Container {
 		return c
 	}
 	return c.WithEnvVariable("COMMANDCENTER_RESERVED_ENV", strings.Join(m.config().ReservedEnv(stack.Backend), " ")).
-		WithUser(stack.User(stack.Backend)).
+		WithUser(m.user(stack.Backend)).
 		WithExec([]string{stack.Script("app"), "--check", m.secretFiles().BackendEnvFile})
 }
 

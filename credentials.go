@@ -57,7 +57,7 @@ func (m *Commandcenter) url(ctx context.Context, s stack.Service, host string) (
 	const out = "/tmp/commandcenter-url"
 	file := dag.Container().
 		From(m.Settings.Images.Python).
-		WithUser(stack.User(stack.Backend)).
+		WithUser(m.user(stack.Backend)).
 		With(withScripts("url")).
 		With(passwords).
 		WithEnvVariable("DB_USER", stack.DBUser).

@@ -73,6 +73,7 @@ func (r Commandcenter) MarshalJSON() ([]byte, error) {
 		StoreCA          *dagger.Secret
 		StoreKey         *dagger.Secret
 		StoreService     *dagger.Service
+		BuildSecrets     []*dagger.Secret
 		Settings         settings
 	}
 	concrete.Project = r.Project
@@ -87,6 +88,7 @@ func (r Commandcenter) MarshalJSON() ([]byte, error) {
 	concrete.StoreCA = r.StoreCA
 	concrete.StoreKey = r.StoreKey
 	concrete.StoreService = r.StoreService
+	concrete.BuildSecrets = r.BuildSecrets
 	concrete.Settings = r.Settings
 	return json.Marshal(&concrete)
 }
@@ -105,6 +107,7 @@ func (r *Commandcenter) UnmarshalJSON(bs []byte) error {
 		StoreCA          *dagger.Secret
 		StoreKey         *dagger.Secret
 		StoreService     *dagger.Service
+		BuildSecrets     []*dagger.Secret
 		Settings         settings
 	}
 	err := json.Unmarshal(bs, &concrete)
@@ -123,6 +126,7 @@ func (r *Commandcenter) UnmarshalJSON(bs []byte) error {
 	r.StoreCA = concrete.StoreCA
 	r.StoreKey = concrete.StoreKey
 	r.StoreService = concrete.StoreService
+	r.BuildSecrets = concrete.BuildSecrets
 	r.Settings = concrete.Settings
 	return nil
 }
@@ -798,7 +802,28 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendSystemPackages", err))
 				}
 			}
-			return New(source, backendPath, frontendPath, project, dbPassword, secretKey, redisPassword, postgresImage, postgresExtensions, redisImage, pythonImage, nodeImage, proxyImage, postgresPort, redisPort, backendPort, frontendPort, retryAttempts, retryBaseDelay, postgresMaxConnections, postgresSharedBuffers, redisMaxMemory, redisEvictionPolicy, backendWorkers, nodeMaxOldSpaceSize, backendCommand, frontendCommand, apiUrl, backendEnv, frontendEnv, backendEnvFile, backendHealthPath, frontendHealthPath, backendMigrate, frontendMode, npmToken, pipIndexUrl, store, storeEndpoint, storeRegion, storeUriStyle, storeCredentials, storeCa, storeEncryptionKey, storeService, storeLeaseSeconds, storeBackupInterval, procfile, backendSystemPackages)
+			var backendDockerfile string
+			if inputArgs["backendDockerfile"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backendDockerfile"]), &backendDockerfile)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendDockerfile", err))
+				}
+			}
+			var dockerBuildArgs []string
+			if inputArgs["dockerBuildArgs"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dockerBuildArgs"]), &dockerBuildArgs)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerBuildArgs", err))
+				}
+			}
+			var dockerBuildSecrets []*dagger.Secret
+			if inputArgs["dockerBuildSecrets"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dockerBuildSecrets"]), &dockerBuildSecrets)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerBuildSecrets", err))
+				}
+			}
+			return New(source, backendPath, frontendPath, project, dbPassword, secretKey, redisPassword, postgresImage, postgresExtensions, redisImage, pythonImage, nodeImage, proxyImage, postgresPort, redisPort, backendPort, frontendPort, retryAttempts, retryBaseDelay, postgresMaxConnections, postgresSharedBuffers, redisMaxMemory, redisEvictionPolicy, backendWorkers, nodeMaxOldSpaceSize, backendCommand, frontendCommand, apiUrl, backendEnv, frontendEnv, backendEnvFile, backendHealthPath, frontendHealthPath, backendMigrate, frontendMode, npmToken, pipIndexUrl, store, storeEndpoint, storeRegion, storeUriStyle, storeCredentials, storeCa, storeEncryptionKey, storeService, storeLeaseSeconds, storeBackupInterval, procfile, backendSystemPackages, backendDockerfile, dockerBuildArgs, dockerBuildSecrets)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

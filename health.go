@@ -31,7 +31,7 @@ const probeTimeout = 60 * time.Second
 //
 // +cache="never"
 func (m *Commandcenter) Health(ctx context.Context) (string, error) {
-	m, err := m.withWorkers(ctx)
+	m, err := m.withRunning(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -68,7 +68,7 @@ func (m *Commandcenter) Health(ctx context.Context) (string, error) {
 //
 // +cache="never"
 func (m *Commandcenter) Status(ctx context.Context) (string, error) {
-	m, err := m.withWorkers(ctx)
+	m, err := m.withRunning(ctx)
 	if err != nil {
 		return "", err
 	}

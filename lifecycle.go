@@ -26,7 +26,7 @@ import (
 //
 // +cache="never"
 func (m *Commandcenter) Start(ctx context.Context) (*Commandcenter, error) {
-	m, err := m.withWorkers(ctx)
+	m, err := m.withApp(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +58,11 @@ func (m *Commandcenter) startServices(ctx context.Context, services []stack.Serv
 	}
 	if err := m.buildAll(ctx, services, containers); err != nil {
 		return nil, err
+	}
+	if slices.Contains(services, stack.Backend) {
+		if err := m.recordRunning(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var announced sync.WaitGroup
 	defer announced.Wait()
@@ -121,11 +126,12 @@ func (m *Commandcenter) announceDatabase(ctx context.Context) {
 // is killed. It returns once they are down, and says what it stopped, or
 // that nothing was running. A `stack up` that served them stops serving:
 // its ports close, and the proxy's log says "stopped from another session".
-// It needs only the project's settings, not its source.
+// It needs only the project's settings, not its source: the workers are
+// those that the project's last start recorded.
 //
 // +cache="never"
 func (m *Commandcenter) Stop(ctx context.Context) (string, error) {
-	m, err := m.withWorkers(ctx)
+	m, err := m.withRunning(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -159,7 +165,7 @@ func (m *Commandcenter) Restart(
 	// postgres, redis, backend, frontend or a worker's name.
 	service string,
 ) (string, error) {
-	m, err := m.withWorkers(ctx)
+	m, err := m.withRunning(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -30,7 +30,7 @@ func (m *Commandcenter) Logs(
 	// +default=100
 	tail int,
 ) (string, error) {
-	m, err := m.withWorkers(ctx)
+	m, err := m.withRunning(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -54,6 +54,8 @@ type Commandcenter struct {
 	StoreKey *dagger.Secret
 	// +private
 	StoreService *dagger.Service
+	// +private
+	BuildSecrets []*dagger.Secret
 	// Every other argument of New, in the form the pure logic validates and
 	// renders: an option is a parameter of New and a field of stack.Config,
 	// set once in New.
@@ -66,8 +68,11 @@ type Commandcenter struct {
 // wrapped in one of this package as the SDK needs.
 type settings struct {
 	stack.Config
-	// WorkersRead: Config.Workers holds the Procfile's workers (see withWorkers).
+	// WorkersRead: Config.Workers holds the workers (see withWorkers), and
+	// Config.BackendUser the backend's image's user.
 	WorkersRead bool
+	// RootImage: the backend's own image runs as root (see dockerfileImage).
+	RootImage bool
 }
 
 func New(
@@ -275,9 +280,11 @@ func New(
 	// `NAME: COMMAND` line each, the command run by sh, e.g.
 	// "worker: celery -A app.tasks worker --loglevel=info". Default: the
 	// backend's Procfile, if it has one. Its web and release entries are
-	// not workers (see --backend-command and --backend-migrate). Each
-	// worker is a service of the project, named NAME, in status, health,
-	// logs, restart and stop.
+	// not workers (see --backend-command and --backend-migrate). A comment
+	// "# commandcenter-probe NAME: COMMAND" gives worker NAME a probe,
+	// e.g. celery -A app.tasks inspect ping, that the start waits for and
+	// health and status report. Each worker is a service of the project,
+	// named NAME, in status, health, logs, restart and stop.
 	// +optional
 	procfile string,
 	// System packages the backend's build needs, e.g. gcc,libpq-dev to
@@ -286,12 +293,34 @@ func New(
 	// --python-image changes. They stay in the image.
 	// +optional
 	backendSystemPackages []string,
+	// The backend's own Dockerfile, a path in --source, e.g.
+	// backend/Dockerfile: the backend and its workers run from the image it
+	// builds, with --source as the build's context (compose's `context: .`),
+	// instead of the module's build on --python-image. The module still runs
+	// the process its way (--backend-command, its supervisor, environment,
+	// secret files and health check), as the image's own user; an image
+	// whose user is root runs as the module's app user (10001), with its
+	// working directory made readable to it.
+	// +optional
+	backendDockerfile string,
+	// The arguments of --backend-dockerfile's build, KEY=VALUE items (its
+	// ARG instructions), e.g. PIP_INDEX_URL=http://pypi.internal/simple/.
+	// They are in the image's history: give credentials as
+	// --docker-build-secrets instead.
+	// +optional
+	dockerBuildArgs []string,
+	// Secrets for --backend-dockerfile's build, e.g. env:PIP_TOKEN, which a
+	// RUN --mount=type=secret,id=ID reads at /run/secrets/ID, ID being the
+	// secret's name in Dagger. They are in no layer of the image.
+	// +optional
+	dockerBuildSecrets []*dagger.Secret,
 ) (*Commandcenter, error) {
 	m := &Commandcenter{
 		Project: project, Source: source,
 		DBPassword: dbPassword, SecretKey: secretKey, RedisPassword: redisPassword,
 		BackendEnvFile: backendEnvFile, NpmToken: npmToken, PipIndexURL: pipIndexUrl,
 		StoreCredentials: storeCredentials, StoreCA: storeCa, StoreKey: storeEncryptionKey, StoreService: storeService,
+		BuildSecrets: dockerBuildSecrets,
 		Settings: settings{Config: stack.Config{
 			Project:      project,
 			BackendPath:  backendPath,
@@ -322,6 +351,7 @@ func New(
 			BackendMigrate:     backendMigrate,
 			Procfile:           procfile,
 			SystemPackages:     backendSystemPackages,
+			Dockerfile:         stack.Dockerfile{Backend: backendDockerfile, BuildArgs: dockerBuildArgs},
 			FrontendMode:       frontendMode,
 			Store: stack.Store{
 				URL: store, Endpoint: storeEndpoint, Region: storeRegion, URIStyle: storeUriStyle,

@@ -44,7 +44,7 @@ func (m *Commandcenter) Reset(
 	if localOnly && !m.Settings.Store.Enabled() {
 		return nil, errors.New("--local-only keeps the store's copy, and this project has no store (--store): without one, this engine's copy is the only one; nothing was deleted")
 	}
-	m, err := m.withWorkers(ctx)
+	m, err := m.withRunning(ctx)
 	if err != nil {
 		return nil, err
 	}

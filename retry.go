@@ -97,7 +97,23 @@ func (m *Commandcenter) start(ctx context.Context, s stack.Service, svc *dagger.
 	if err := errors.Join(extra...); err != nil {
 		return fmt.Errorf("start %s: %w", s, withStderr(err))
 	}
+	if stack.IsWorker(s) {
+		return m.checkWorkerRuns(ctx, s, begin)
+	}
 	return nil
+}
+
+// checkWorkerRuns reads worker s's state once its start returned: a start
+// retried after the worker exited has been seen to return at once, with
+// no process running (lab engine, v0.21.8), so the start fails unless its
+// supervisor runs it.
+func (m *Commandcenter) checkWorkerRuns(ctx context.Context, s stack.Service, begin time.Time) error {
+	st := m.status(ctx, s)
+	if st.State == stack.StateRunning {
+		return nil
+	}
+	return m.startError(ctx, s, time.Since(begin),
+		fmt.Errorf("its process does not run after its start (%s): %s", st.State, st.Message))
 }
 
 // classifyStart marks what no new attempt can change: a lock held by

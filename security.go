@@ -108,7 +108,7 @@ func (m *Commandcenter) withAppPasswords(ctx context.Context) (dagger.WithContai
 	if err != nil {
 		return nil, err
 	}
-	user := stack.User(stack.Backend)
+	user := m.user(stack.Backend)
 	return func(c *dagger.Container) *dagger.Container {
 		return c.With(m.withDBPassword(user, owners[stack.Postgres])).
 			With(m.withRedisPassword(user, owners[stack.Redis]))

@@ -84,7 +84,7 @@ func (m *Commandcenter) Stack(ctx context.Context) (*dagger.Service, error) {
 // the proxy, with retry, and returns s: the engine then finds them running
 // when it binds them, and starts nothing without the module's retry.
 func (m *Commandcenter) serve(ctx context.Context, s stack.Service) (*dagger.Service, error) {
-	m, err := m.withWorkers(ctx)
+	m, err := m.withApp(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (m *Commandcenter) Container(
 	// postgres, redis, backend, frontend, proxy or a worker's name.
 	service string,
 ) (*dagger.Container, error) {
-	m, err := m.withWorkers(ctx)
+	m, err := m.withApp(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service, cfg stack.
 	// be a new layer for every project.
 	scripts := []string{"run", "lock"}
 	if stack.IsWorker(s) {
-		scripts = append(scripts, "alive")
+		scripts = append(scripts, "alive", "worker-probe")
 	}
 	c = c.With(withScripts(scripts...)).
 		WithLabel("org.commandcenter.project", m.Project).

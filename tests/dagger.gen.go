@@ -220,6 +220,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).AppRoleIsNotSuperuser(&parent, ctx)
+		case "BackendBuildsFromItsDockerfile":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).BackendBuildsFromItsDockerfile(&parent, ctx)
 		case "BackendInstallFailureIsReportedOnce":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)

@@ -87,6 +87,7 @@ func (m *Tests) suite() []test {
 		{"StoreIsEncrypted", m.StoreIsEncrypted},
 		{"FamilySwitchKeepsRowsAndIndex", m.FamilySwitchKeepsRowsAndIndex},
 		{"OldSuperuserProjectIsConverted", m.OldSuperuserProjectIsConverted},
+		{"BackendBuildsFromItsDockerfile", m.BackendBuildsFromItsDockerfile},
 	}
 }
 

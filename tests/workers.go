@@ -117,6 +117,12 @@ func workersInStatus(ctx context.Context, cc *dagger.Commandcenter) error {
 			return fmt.Errorf("status: wanted %s running and healthy, got:\n%s", want, out)
 		}
 	}
+	// The worker's probe (celery inspect ping, in its Procfile) ran and passed.
+	for _, s := range st.Services {
+		if s.Service == "worker" && !strings.Contains(s.Message, "its probe passed at") {
+			return fmt.Errorf("status: wanted the worker's probe passed, got %q", s.Message)
+		}
+	}
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package scripts
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -71,5 +73,30 @@ func TestAliveWaitsForTheSettleTime(t *testing.T) {
 	}
 	if _, stderr, err := s.run(nil, "alive", "web", "2"); err != nil {
 		t.Errorf("alive after 2 s = %v, %q; want it to pass", err, stderr)
+	}
+}
+
+func TestWorkerProbeIsRecordedAndAliveWaitsForIt(t *testing.T) {
+	s := newSandbox(t)
+	// The probe fails until the worker wrote its mark, as a Celery worker
+	// answers ping only once it is ready.
+	s.startSupervised(workerEnv, `echo ready; exec commandcenter-worker-probe web 'test -e "$FAKE_OUT/ready" && echo pong || { echo no reply >&2; exit 1; }' sh -c 'sleep 1; touch "$FAKE_OUT/ready"; exec sleep 30'`)
+	time.Sleep(1200 * time.Millisecond)
+	if _, _, err := s.run(nil, "alive", "web", "1", "probe"); err == nil {
+		t.Error("alive with a probe that has not passed yet passed")
+	}
+	probe := map[string]string{}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		b, _ := os.ReadFile(filepath.Join(s.logs, "web.probe"))
+		if probe = fields(string(b)); probe["state"] == "passing" {
+			break
+		}
+	}
+	child := fields(s.read("logs/web.child"))
+	if probe["state"] != "passing" || probe["message"] != "pong" || probe["pid"] != child["pid"] {
+		t.Fatalf("web.probe = %v, want passing with pong for the worker's pid %s", probe, child["pid"])
+	}
+	if _, stderr, err := s.run(nil, "alive", "web", "1", "probe"); err != nil {
+		t.Errorf("alive once the probe passed = %v, %q; want it to pass", err, stderr)
 	}
 }

@@ -109,10 +109,15 @@ func (c Config) Static() bool {
 }
 
 // User is who service s runs as in this configuration: as User(s), but
-// the static frontend is served by nginx, as the nginx user.
+// the static frontend is served by nginx, as the nginx user, and the
+// backend and its workers as the user of the backend's own image, when
+// BackendUser is set.
 func (c Config) User(s Service) string {
-	if s == Frontend && c.Static() {
+	switch {
+	case s == Frontend && c.Static():
 		return User(Proxy)
+	case (s == Backend || IsWorker(s)) && c.BackendUser != "":
+		return c.BackendUser
 	}
 	return User(s)
 }

@@ -56,6 +56,11 @@ type Config struct {
 	// Workers are the Procfile's workers, which the module reads from the
 	// source (see ParseProcfile).
 	Workers []Worker
+	// Dockerfile is the app's own Dockerfile, if it builds the backend.
+	Dockerfile Dockerfile
+	// BackendUser is who the backend and its workers run as, uid:gid, when
+	// not the module's app user: the user of the backend's own image.
+	BackendUser string
 }
 
 // Images are the image references of the services.
@@ -104,6 +109,7 @@ func (c Config) Validate() error {
 	if c.Procfile != "" {
 		add(validateSubpath("--procfile", c.Procfile))
 	}
+	add(c.Dockerfile.validate())
 	add(c.Images.validate())
 	add(validateExtensions(c.PostgresExtensions))
 	add(c.validatePorts())

@@ -156,7 +156,7 @@ func (c Config) HealthCheck(s Service) []string {
 	case s == Frontend:
 		return []string{"node", "-e", "require('http').get('" + url(s) + "', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"}
 	case IsWorker(s):
-		return workerHealthCheck(s)
+		return c.workerHealthCheck(s)
 	}
 	return nil
 }

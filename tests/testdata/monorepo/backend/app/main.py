@@ -1,12 +1,16 @@
 """The fixture backend of a monorepo: it imports its library (libs/kb),
 queues Celery tasks and reads what the workers wrote in Redis.
 
-- GET /health: 200 with the library's version once Redis answers PING.
+- GET /health: 200 with the library's version and the process's uid once
+  Redis answers PING.
 - GET /enqueue?key=K: queues app.tasks.write(K), which a worker runs.
+- GET /whoami?key=K: queues app.tasks.whoami(K), which writes the worker's
+  uid and image (FIXTURE_BUILT_BY) to Redis key K.
 - GET /value?key=K: the value of Redis key K, or "" when it has none.
 """
 
 import json
+import os
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,9 +27,11 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if url.path == "/health":
                 tasks.store().ping()
-                body = {"status": "ok", "kb": kb.VERSION, "kb_installed_at": kb_stamp.AT}
+                body = {"status": "ok", "kb": kb.VERSION, "kb_installed_at": kb_stamp.AT, "uid": os.getuid()}
             elif url.path == "/enqueue":
                 body = {"id": tasks.write.delay(query["key"]).id}
+            elif url.path == "/whoami":
+                body = {"id": tasks.whoami.delay(query["key"]).id}
             elif url.path == "/value":
                 value = tasks.store().get(query["key"])
                 body = {"value": value.decode() if value else ""}

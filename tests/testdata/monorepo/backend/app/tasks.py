@@ -1,5 +1,6 @@
-"""The fixture's Celery app, on the stack's Redis (REDIS_URL): write, which
-the backend queues, and tick, which beat schedules every second."""
+"""The fixture's Celery app, on the stack's Redis (REDIS_URL): write and
+whoami, which the backend queues, and tick, which beat schedules every
+second."""
 
 import os
 
@@ -23,3 +24,8 @@ def write(key):
 @app.task
 def tick():
     store().incr("ticks")
+
+
+@app.task
+def whoami(key):
+    store().set(key, "%d %s" % (os.getuid(), os.environ.get("FIXTURE_BUILT_BY", "")))
