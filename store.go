@@ -46,7 +46,7 @@ pgbackrest version`})
 func (m *Commandcenter) withStore(c *dagger.Container) *dagger.Container {
 	target, _ := m.Settings.Store.Target() // validated in New
 	owner := stack.User(stack.Postgres)
-	c = c.With(withScripts("store", "pgbackrest", "pg-store")).
+	c = c.With(withScripts("store", "pgbackrest", "pg-store", "pg-catchup")).
 		WithNewFile(stack.PgBackRestConf, stack.PgBackRestConfig(m.Project, target, m.storeGiven())).
 		With(withSecret(stack.StoreCredentialsFile, m.StoreCredentials, owner)).
 		With(withSecret(stack.StoreCAFile, m.StoreCA, owner)).
@@ -126,6 +126,9 @@ func (m *Commandcenter) restoreFromStore(ctx context.Context, at string) error {
 	if _, err := m.checkStopped(ctx); err != nil {
 		return fmt.Errorf("restore --from-store: %w", err)
 	}
+	if err := m.catchUpStore(ctx); err != nil {
+		return err
+	}
 	out, err := m.storeRun(ctx, "range")
 	if err != nil {
 		return err
@@ -144,12 +147,22 @@ func (m *Commandcenter) restoreFromStore(ctx context.Context, at string) error {
 	if err := r.Check(m.Project, target); err != nil {
 		return err
 	}
-	if _, err := m.storeRun(ctx, "restore-to", recovery); err != nil {
+	backup := r.BackupFor(target)
+	if _, err := m.storeRun(ctx, "restore-to", recovery, backup); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "project %q: the next start restores the database from the store %s, to %s (base backup %s)\n",
-		m.Project, m.Settings.Store.URL, target.Format(time.RFC3339), r.LatestBackup)
+		m.Project, m.Settings.Store.URL, target.Format(time.RFC3339), backup)
 	return nil
+}
+
+// catchUpStore pushes to the store the WAL that this engine's copy holds
+// and the store lacks (a killed server's last writes, segments a stop left
+// while the store was down), before the copy is dropped; it fails, naming
+// the segments, when the store does not take them.
+func (m *Commandcenter) catchUpStore(ctx context.Context) error {
+	_, err := m.storeRun(ctx, "catch-up")
+	return err
 }
 
 // dropStore deletes the project's copy in the store, for a reset.

@@ -85,6 +85,9 @@ func (m *Tests) suite() []test {
 		{"StoreArchivesWithin60Seconds", m.StoreArchivesWithin60Seconds},
 		{"StoreResetDeletesTheStoreCopy", m.StoreResetDeletesTheStoreCopy},
 		{"StoreIsEncrypted", m.StoreIsEncrypted},
+		{"StoreKilledFirstSessionKeepsEveryRow", m.StoreKilledFirstSessionKeepsEveryRow},
+		{"StoreLeaseWaitsForTheHoldersLifetime", m.StoreLeaseWaitsForTheHoldersLifetime},
+		{"StoreIgnoringIfMatchIsRefused", m.StoreIgnoringIfMatchIsRefused},
 	}
 }
 
