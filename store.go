@@ -24,15 +24,16 @@ func (m *Commandcenter) storeGiven() stack.StoreGiven {
 	}
 }
 
-// withPgBackRest installs pgBackRest and curl in a postgres image, in a
-// layer that names no project, so every project shares it.
+// withPgBackRest installs pgBackRest, curl and jq (which reads pgBackRest's
+// JSON) in a postgres image, in a layer that names no project, so every
+// project shares it.
 func withPgBackRest(c *dagger.Container) *dagger.Container {
 	return c.WithUser("root").WithExec([]string{"sh", "-c", `set -e
 if command -v apk >/dev/null; then
-	apk add --no-cache pgbackrest curl
+	apk add --no-cache pgbackrest curl jq
 else
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbackrest curl ca-certificates >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbackrest curl jq ca-certificates >/dev/null
 	rm -rf /var/lib/apt/lists/*
 fi
 mkdir -p /etc/pgbackrest

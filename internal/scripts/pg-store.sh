@@ -140,16 +140,16 @@ lease_wait() {
 # has backups, 1 it does not exist, 2 it has no backup; anything else exits 2.
 stanza_status() {
 	pgb info --output=json >"$cc_tmp/info" 2>"$cc_tmp/info.err" || { cat "$cc_tmp/info.err" >&2; exit 2; }
-	code=$(sed 's/.*"status":{"code":\([0-9]*\).*/\1/' "$cc_tmp/info")
+	code=$(jq -r '.[0].status.code' "$cc_tmp/info")
 	case $code in
 	0 | 1 | 2) echo "$code" ;;
-	*) echo "the store: pgbackrest info: $(sed 's/.*"status":{"code":[0-9]*[^}]*"message":"\([^"]*\)".*/\1/' "$cc_tmp/info")" >&2; exit 2 ;;
+	*) echo "the store: pgbackrest info: $(jq -r '.[0].status.message' "$cc_tmp/info")" >&2; exit 2 ;;
 	esac
 }
 
 # latest_label: the label of the newest base backup in the last info read.
 latest_label() {
-	grep -o '"label":"[^"]*"' "$cc_tmp/info" | tail -n 1 | cut -d'"' -f4
+	jq -r '.[0].backup[-1].label // empty' "$cc_tmp/info"
 }
 
 # restore [TARGET]: the latest backup and all the archived WAL after it, or
@@ -161,7 +161,7 @@ restore() {
 		# the backup that pgBackRest picks for a time: restore --from-store named it
 		label=$(cat "$cc_dir/postgres.restore-backup" 2>/dev/null) || label=
 	fi
-	stop=$(grep -o '"stop":[0-9]*' "$cc_tmp/info" | tail -n 1 | cut -d: -f2)
+	stop=$(jq -r '.[0].backup[-1].timestamp.stop // empty' "$cc_tmp/info")
 	began=$(cc_uptime_ms)
 	if [ -n "${1:-}" ]; then
 		pgb restore --type=time "--target=$1" --target-action=promote
