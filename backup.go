@@ -63,9 +63,11 @@ func (m *Commandcenter) dump(ctx context.Context) (*dagger.File, error) {
 //
 // With a store, --from-store [--time T] brings the database back from the
 // store instead: to its latest archived WAL, or to the point in time T. The
-// project must be stopped. The store's range is checked first: a time
-// outside it is refused, with the range, and nothing changes. Then this
-// engine's copy of the database is dropped, and the next start restores
+// project must be stopped. What this engine's copy holds that the store
+// lacks is pushed to the store first (nothing changes when the store does
+// not take it). The store's range is checked next: a time outside it is
+// refused, with the range, and nothing changes. Then this engine's copy
+// of the database is dropped, and the next start restores
 // it: `dagger call restore --from-store --time 2026-12-01T10:00:00Z stack up`.
 // The store keeps every archived write, also those after T.
 //

@@ -22,7 +22,10 @@ import (
 // With a store, a reset deletes the store's copy of the project too, and
 // says so: start over means start over. --local-only is the drill: it
 // drops only this engine's copy, as a lost engine would, and keeps the
-// store's, so that the next start restores from it:
+// store's, so that the next start restores from it. It first pushes to the
+// store what this engine's copy holds and the store lacks (the last writes
+// of a killed session), and deletes nothing when the store does not take
+// them:
 // `dagger call reset --local-only --yes stack up`.
 //
 // +cache="never"
@@ -59,6 +62,11 @@ func (m *Commandcenter) Reset(
 	if m.Settings.Store.Enabled() && !localOnly {
 		if err := m.dropStore(ctx); err != nil {
 			return nil, fmt.Errorf("reset project %q: the store's copy was not deleted, nor was anything else: %w", m.Project, err)
+		}
+	}
+	if localOnly {
+		if err := m.catchUpStore(ctx); err != nil {
+			return nil, fmt.Errorf("reset --local-only: nothing was deleted: %w", err)
 		}
 	}
 	err = inParallel(m.config().Logged(), func(s stack.Service) error {

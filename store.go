@@ -24,15 +24,16 @@ func (m *Commandcenter) storeGiven() stack.StoreGiven {
 	}
 }
 
-// withPgBackRest installs pgBackRest and curl in a postgres image, in a
-// layer that names no project, so every project shares it.
+// withPgBackRest installs pgBackRest, curl and jq (which reads pgBackRest's
+// JSON) in a postgres image, in a layer that names no project, so every
+// project shares it.
 func withPgBackRest(c *dagger.Container) *dagger.Container {
 	return c.WithUser("root").WithExec([]string{"sh", "-c", `set -e
 if command -v apk >/dev/null; then
-	apk add --no-cache pgbackrest curl
+	apk add --no-cache pgbackrest curl jq
 else
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbackrest curl ca-certificates >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbackrest curl jq ca-certificates >/dev/null
 	rm -rf /var/lib/apt/lists/*
 fi
 mkdir -p /etc/pgbackrest
@@ -46,7 +47,7 @@ pgbackrest version`})
 func (m *Commandcenter) withStore(c *dagger.Container) *dagger.Container {
 	target, _ := m.Settings.Store.Target() // validated in New
 	owner := stack.User(stack.Postgres)
-	c = c.With(withScripts("store", "pgbackrest", "pg-store")).
+	c = c.With(withScripts("store", "pgbackrest", "pg-store", "pg-catchup")).
 		WithNewFile(stack.PgBackRestConf, stack.PgBackRestConfig(m.Project, target, m.storeGiven())).
 		With(withSecret(stack.StoreCredentialsFile, m.StoreCredentials, owner)).
 		With(withSecret(stack.StoreCAFile, m.StoreCA, owner)).
@@ -126,6 +127,9 @@ func (m *Commandcenter) restoreFromStore(ctx context.Context, at string) error {
 	if _, err := m.checkStopped(ctx); err != nil {
 		return fmt.Errorf("restore --from-store: %w", err)
 	}
+	if err := m.catchUpStore(ctx); err != nil {
+		return err
+	}
 	out, err := m.storeRun(ctx, "range")
 	if err != nil {
 		return err
@@ -144,12 +148,22 @@ func (m *Commandcenter) restoreFromStore(ctx context.Context, at string) error {
 	if err := r.Check(m.Project, target); err != nil {
 		return err
 	}
-	if _, err := m.storeRun(ctx, "restore-to", recovery); err != nil {
+	backup := r.BackupFor(target)
+	if _, err := m.storeRun(ctx, "restore-to", recovery, backup); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "project %q: the next start restores the database from the store %s, to %s (base backup %s)\n",
-		m.Project, m.Settings.Store.URL, target.Format(time.RFC3339), r.LatestBackup)
+		m.Project, m.Settings.Store.URL, target.Format(time.RFC3339), backup)
 	return nil
+}
+
+// catchUpStore pushes to the store the WAL that this engine's copy holds
+// and the store lacks (a killed server's last writes, segments a stop left
+// while the store was down), before the copy is dropped; it fails, naming
+// the segments, when the store does not take them.
+func (m *Commandcenter) catchUpStore(ctx context.Context) error {
+	_, err := m.storeRun(ctx, "catch-up")
+	return err
 }
 
 // dropStore deletes the project's copy in the store, for a reset.

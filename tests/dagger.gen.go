@@ -598,6 +598,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StoreDrillRestoresEverything(&parent, ctx)
+		case "StoreIgnoringIfMatchIsRefused":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreIgnoringIfMatchIsRefused(&parent, ctx)
 		case "StoreIsEncrypted":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -605,6 +612,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StoreIsEncrypted(&parent, ctx)
+		case "StoreKilledFirstSessionKeepsEveryRow":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreKilledFirstSessionKeepsEveryRow(&parent, ctx)
 		case "StoreLeaseKeepsEnginesApart":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -612,6 +626,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StoreLeaseKeepsEnginesApart(&parent, ctx)
+		case "StoreLeaseWaitsForTheHoldersLifetime":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreLeaseWaitsForTheHoldersLifetime(&parent, ctx)
 		case "StoreLostLeaseStopsTheServer":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)

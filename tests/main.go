@@ -88,6 +88,9 @@ func (m *Tests) suite() []test {
 		{"FamilySwitchKeepsRowsAndIndex", m.FamilySwitchKeepsRowsAndIndex},
 		{"OldSuperuserProjectIsConverted", m.OldSuperuserProjectIsConverted},
 		{"BackendBuildsFromItsDockerfile", m.BackendBuildsFromItsDockerfile},
+		{"StoreKilledFirstSessionKeepsEveryRow", m.StoreKilledFirstSessionKeepsEveryRow},
+		{"StoreLeaseWaitsForTheHoldersLifetime", m.StoreLeaseWaitsForTheHoldersLifetime},
+		{"StoreIgnoringIfMatchIsRefused", m.StoreIgnoringIfMatchIsRefused},
 	}
 }
 

@@ -16,8 +16,11 @@
 #   flush           archives the current WAL before a stop (run by
 #                   commandcenter-run before it signals the server)
 #   range           the store's backups and archive, as pgBackRest's JSON
-#   restore-to T    empties the data directory and notes the point in time
-#                   T, which the next start restores (restore --from-store)
+#   catch-up        pushes the WAL this engine's copy holds and the store
+#                   lacks, before the copy is dropped (commandcenter-pg-catchup)
+#   restore-to T B  empties the data directory and notes the point in time
+#                   T, which the next start restores from the base backup B
+#                   (restore --from-store)
 #   drop            deletes the project's copy in the store (reset)
 #
 # Exit 79: the lease or the store's copy forbids this start; 2: the store
@@ -57,18 +60,23 @@ check() {
 
 # check_conditional_writes: the lease is only as safe as the store's
 # conditional writes. A second If-None-Match: * PUT of one object must be
-# refused (412); a store that takes it cannot keep two engines apart.
+# refused (412), and so must a PUT with If-Match: a wrong ETag (renewals
+# depend on it); a store that takes either cannot keep two engines apart.
 check_conditional_writes() {
 	probe=${COMMANDCENTER_STORE_LEASE_KEY%/lease}/probe-$(cc_random_id)
 	echo probe >"$cc_tmp/probe"
 	first=$(cc_s3 PUT "$probe" -H 'If-None-Match: *' -T "$cc_tmp/probe")
 	second=$(cc_s3 PUT "$probe" -H 'If-None-Match: *' -T "$cc_tmp/probe")
+	third=$(cc_s3 PUT "$probe" -H 'If-Match: "commandcenter-not-this-etag"' -T "$cc_tmp/probe")
 	cc_s3 DELETE "$probe" >/dev/null
 	[ "$first" = 200 ] || { cc_s3_error "$first" >&2; exit 2; }
-	if [ "$second" != 412 ]; then
-		echo "the store at $COMMANDCENTER_STORE_BUCKET_URL does not enforce conditional writes (a second PUT with If-None-Match: * got $second, not 412), on which the project's lease depends to keep two engines from writing one project: use a store that does (AWS S3, Cloudflare R2, MinIO, versitygw)" >&2
-		exit 2
-	fi
+	case $second:$third in
+	412:412 | 412:409) return 0 ;;
+	412:*) what="a PUT with If-Match: a wrong ETag got $third, not 412" ;;
+	*) what="a second PUT with If-None-Match: * got $second, not 412" ;;
+	esac
+	echo "the store at $COMMANDCENTER_STORE_BUCKET_URL does not enforce conditional writes ($what), on which the project's lease depends to keep two engines from writing one project: use a store that does (AWS S3, Cloudflare R2, MinIO, versitygw)" >&2
+	exit 2
 }
 
 # claim: takes the lease for this copy. A lease held by another copy is
@@ -85,15 +93,15 @@ claim() {
 		state=$(cc_field "$cc_tmp/lease" state)
 		if [ "$rc" -eq 0 ] && [ "$holder" != "$copy" ] && [ "$state" = held ]; then
 			if [ -z "$waited" ]; then
-				waited=$cc_etag began=$(cc_uptime_ms)
-				say "the store's lease of project \"$project\" is held by copy $holder (host $(cc_field "$cc_tmp/lease" host), at $(cc_field "$cc_tmp/lease" at)): waiting up to $((ttl + 5)) s to see whether it is renewed"
+				waited=$cc_etag began=$(cc_uptime_ms) wait=$(lease_wait)
+				say "the store's lease of project \"$project\" is held by copy $holder (host $(cc_field "$cc_tmp/lease" host), at $(cc_field "$cc_tmp/lease" at)): waiting up to $wait s to see whether it is renewed"
 			elif [ "$cc_etag" != "$waited" ]; then
 				cat >&2 <<EOF
 project "$project" runs on another engine: the lease in the store $COMMANDCENTER_STORE is held by copy $holder (host $(cc_field "$cc_tmp/lease" host)), which renewed it at $(cc_field "$cc_tmp/lease" at) while this start waited. Two engines must never write one project's store. Stop it there first (dagger call --project $project stop, against that engine), then start it here: it restores from the store. Nothing was changed.
 EOF
 				exit 79
-			elif [ $(($(cc_uptime_ms) - began)) -ge $(((ttl + 5) * 1000)) ]; then
-				say "the lease of copy $holder was not renewed for $((ttl + 5)) s: its engine is gone; taking it over"
+			elif [ $(($(cc_uptime_ms) - began)) -ge $((wait * 1000)) ]; then
+				say "the lease of copy $holder was not renewed for $wait s: its engine is gone; taking it over"
 				state=lapsed
 			fi
 			if [ "$state" = held ]; then
@@ -118,20 +126,30 @@ EOF
 	done
 }
 
+# lease_wait: how long a lease read last must stay unchanged before it
+# counts as lapsed: its holder's lifetime (ttl=, which it renews within) or
+# this engine's, whichever is longer, and 5 s.
+lease_wait() {
+	theirs=$(cc_field "$cc_tmp/lease" ttl)
+	case $theirs in '' | *[!0-9]*) theirs=0 ;; esac
+	[ "$theirs" -gt "$ttl" ] || theirs=$ttl
+	echo $((theirs + 5))
+}
+
 # stanza_status: the code of the stanza's status in `pgbackrest info`: 0 it
 # has backups, 1 it does not exist, 2 it has no backup; anything else exits 2.
 stanza_status() {
 	pgb info --output=json >"$cc_tmp/info" 2>"$cc_tmp/info.err" || { cat "$cc_tmp/info.err" >&2; exit 2; }
-	code=$(sed 's/.*"status":{"code":\([0-9]*\).*/\1/' "$cc_tmp/info")
+	code=$(jq -r '.[0].status.code' "$cc_tmp/info")
 	case $code in
 	0 | 1 | 2) echo "$code" ;;
-	*) echo "the store: pgbackrest info: $(sed 's/.*"status":{"code":[0-9]*[^}]*"message":"\([^"]*\)".*/\1/' "$cc_tmp/info")" >&2; exit 2 ;;
+	*) echo "the store: pgbackrest info: $(jq -r '.[0].status.message' "$cc_tmp/info")" >&2; exit 2 ;;
 	esac
 }
 
 # latest_label: the label of the newest base backup in the last info read.
 latest_label() {
-	grep -o '"label":"[^"]*"' "$cc_tmp/info" | tail -n 1 | cut -d'"' -f4
+	jq -r '.[0].backup[-1].label // empty' "$cc_tmp/info"
 }
 
 # restore [TARGET]: the latest backup and all the archived WAL after it, or
@@ -139,7 +157,11 @@ latest_label() {
 restore() {
 	echo "${1:-latest}" >"$cc_dir/postgres.restoring"
 	label=$(latest_label)
-	stop=$(grep -o '"stop":[0-9]*' "$cc_tmp/info" | tail -n 1 | cut -d: -f2)
+	if [ -n "${1:-}" ]; then
+		# the backup that pgBackRest picks for a time: restore --from-store named it
+		label=$(cat "$cc_dir/postgres.restore-backup" 2>/dev/null) || label=
+	fi
+	stop=$(jq -r '.[0].backup[-1].timestamp.stop // empty' "$cc_tmp/info")
 	began=$(cc_uptime_ms)
 	if [ -n "${1:-}" ]; then
 		pgb restore --type=time "--target=$1" --target-action=promote
@@ -152,12 +174,31 @@ restore() {
 	backup_at=$(date -u -d "@$stop" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo "$stop")
 	cc_write "$cc_dir/postgres.restored" "at=$(cc_now)" "instance=${COMMANDCENTER_INSTANCE:-}" \
 		"backup=$label" "backup_at=$backup_at" "target=${1:-latest}" "until=" "took_ms=$(($(cc_uptime_ms) - began))"
-	# the backup restored from serves this copy too: its WAL follows
-	cc_write "$cc_dir/postgres.backup" "label=$label" "at=$backup_at" "epoch=$stop" "copy=$copy" "error="
-	rm -f "$cc_dir/postgres.restoring" "$cc_dir/postgres.restore-target"
+	if [ -z "${1:-}" ]; then
+		# the backup restored from serves this copy too: its WAL follows
+		cc_write "$cc_dir/postgres.backup" "label=$label" "at=$backup_at" "epoch=$stop" "copy=$copy" "error="
+	else
+		# a point in time starts a new timeline, which no backup in the
+		# store begins: the agent takes one at once, before the server is
+		# reported ready, so that a later restore to the end follows it
+		rm -f "$cc_dir/postgres.backup"
+	fi
+	rm -f "$cc_dir/postgres.restoring" "$cc_dir/postgres.restore-target" "$cc_dir/postgres.restore-backup"
 	upto="to its end"
 	[ -z "${1:-}" ] || upto="up to $1"
 	say "project \"$project\" restored from the store $COMMANDCENTER_STORE in $(($(cc_uptime_ms) - began)) ms: base backup $label (taken $backup_at), then the archived WAL $upto; PostgreSQL replays it now"
+}
+
+# no_backup: the store holds archived WAL of the project but no base
+# backup, and this engine no copy. That WAL is history no restore can use
+# alone, but it is the project's: a start never deletes it.
+no_backup() {
+	cat >&2 <<EOF
+project "$project": the store $COMMANDCENTER_STORE holds archived WAL of this project but no base backup, and this engine holds no copy of its database. Either an engine is taking the project's first base backup now (wait a minute and start again), or the session that wrote that WAL ended before its first base backup. Nothing was changed, and nothing in the store was deleted.
+If the engine that ran it still has its copy, start the project there: it takes the base backup.
+To give up that WAL and start a new, empty database: dagger call --project $project reset --yes
+EOF
+	exit 79
 }
 
 prepare() {
@@ -168,22 +209,21 @@ prepare() {
 		find "$PGDATA" -mindepth 1 -delete
 	fi
 	target=$(cat "$cc_dir/postgres.restore-target" 2>/dev/null) || target=
+	code=
+	if ! local_data; then
+		# an assignment, so that a store that cannot be read ends the start;
+		# read before the claim, so that a refusal leaves the lease as it is
+		code=$(stanza_status)
+		[ "$code" != 2 ] || no_backup
+	fi
 	claim
 	echo "$copy" >"$cc_dir/postgres.copy"
 	echo "$COMMANDCENTER_STORE" >"$cc_dir/postgres.store"
-	if local_data; then
-		return 0
+	if [ -n "$code" ]; then
+		code=$(stanza_status) # again: what the lease's last holder left
+		[ "$code" != 2 ] || no_backup
+		[ "$code" != 0 ] || restore "$target"
 	fi
-	# an assignment, so that a store that cannot be read ends the start
-	code=$(stanza_status)
-	case $code in
-	0) restore "$target" ;;
-	2)
-		say "the store holds archived WAL of project \"$project\" but no base backup, from which nothing can be restored: deleting that stanza, and starting a new database"
-		pgb stop
-		pgb stanza-delete --force
-		pgb start ;;
-	esac
 }
 
 # keep_secrets: copies of the generated database password and SECRET_KEY in
@@ -286,16 +326,23 @@ agent() {
 	if [ "$(stanza_status)" != 0 ]; then
 		rm -f "$cc_dir/postgres.backup"
 	fi
-	period=$((ttl / 3))
-	renewed=$(date +%s)
 	while :; do
 		if backup_due; then backup; fi
+		if [ ! -e "$cc_dir/postgres.based" ] && ! backup_due; then
+			# the health check's condition: a restore can start from the store
+			cc_write "$cc_dir/postgres.based" "at=$(cc_now)" "label=$(cc_field "$cc_dir/postgres.backup" label)"
+		fi
 		sleep 5
 		switch_if_due
-		if [ $(($(date +%s) - renewed)) -ge "$period" ]; then
-			renew "$1"
-			renewed=$(date +%s)
-		fi
+	done
+}
+
+# renewer SERVER: renews the lease every third of its lifetime, in a loop of
+# its own, which no backup or WAL switch of the agent delays.
+renewer() {
+	trap '' HUP INT QUIT TERM
+	while sleep $((ttl / 3)); do
+		renew "$1"
 	done
 }
 
@@ -303,19 +350,25 @@ serve() {
 	copy=$(cat "$cc_dir/postgres.copy")
 	ensure_stanza
 	keep_secrets
+	rm -f "$cc_dir/postgres.based"
 	postgres "$@" -c archive_mode=on -c "archive_command=$(command -v commandcenter-pgbackrest) archive-push %p" \
 		-c archive_timeout=60 &
 	server=$!
 	agent "$server" &
 	helper=$!
+	renewer "$server" &
+	renewing=$!
 	trap 'say "postgres: stop signal: the server writes its shutdown checkpoint"' INT TERM QUIT HUP
 	cc_wait "$server"
 	status=$cc_status
-	kill -s KILL "$helper" 2>/dev/null || :
+	kill -s KILL "$helper" "$renewing" 2>/dev/null || :
 	if [ "$(cc_field "$cc_dir/postgres.lease" state)" = lost ]; then
 		exit 79
 	fi
-	if [ "$status" -eq 0 ]; then
+	left=$(ls "$PGDATA/pg_wal/archive_status" 2>/dev/null | sed -n 's/\.ready$//p' | tr '\n' ' ')
+	if [ "$status" -eq 0 ] && [ -n "$left" ]; then
+		say "postgres: stopped, and the store is BEHIND: WAL segments $left are in this engine only ($(cc_field "$cc_dir/postgres.archive" error)). The lease stays with this copy; once the store is back, the next start (or restore --from-store, or reset --local-only) archives them"
+	elif [ "$status" -eq 0 ]; then
 		cc_etag=$(cc_field "$cc_dir/postgres.lease" etag)
 		if cc_lease_put "$copy" released; then
 			cc_lease_record released
@@ -334,7 +387,7 @@ flush() {
 		say "postgres: archiving to the store fails since $since: the WAL since $(cc_field "$cc_dir/postgres.archive" at) stays in this engine, and is archived at the next start once the store is back"
 		exit 0
 	fi
-	wal=$(sql 'select pg_walfile_name(pg_switch_wal() - 1)')
+	wal=$(sql 'select pg_walfile_name(pg_switch_wal())') # the segment it ends
 	began=$(cc_uptime_ms)
 	until [ "$(sql "select coalesce(last_archived_wal >= '$wal', false) from pg_stat_archiver")" = t ]; do
 		sleep 0.2
@@ -345,6 +398,7 @@ flush() {
 restore_to() {
 	cc_lock postgres
 	find "$PGDATA" -mindepth 1 -delete
+	echo "$2" >"$cc_dir/postgres.restore-backup"
 	echo "$1" >"$cc_dir/postgres.restore-target"
 	say "project \"$project\": this engine's copy of the database is dropped; the next start restores it from the store to $1"
 }
@@ -375,7 +429,8 @@ range)
 	echo
 	pgb repo-ls --recurse --output=json "archive/$PGBACKREST_STANZA" 2>/dev/null || echo '{}'
 	;;
-restore-to) restore_to "$1" ;;
+catch-up) exec commandcenter-pg-catchup ;;
+restore-to) restore_to "$1" "${2:-}" ;;
 drop) drop ;;
 *) echo "commandcenter-pg-store: unknown command $command" >&2; exit 2 ;;
 esac

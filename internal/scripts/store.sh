@@ -105,12 +105,13 @@ cc_lease_get() {
 }
 
 # cc_lease_put COPY STATE: replaces the lease read last (or creates it, when
-# there was none) with one for COPY in STATE (held, released). Returns 0
+# there was none) with one for COPY in STATE (held, released), which
+# carries this engine's lease lifetime (ttl=), for the engines that wait. Returns 0
 # when the store took it, 1 when another writer came first (412), 2 when
 # the store could not be written (cc_error says why).
 cc_lease_put() {
 	cc_write "$cc_tmp/mine" "copy=$1" "state=$2" "instance=${COMMANDCENTER_INSTANCE:-}" \
-		"host=$(hostname 2>/dev/null || :)" "at=$(cc_now)"
+		"host=$(hostname 2>/dev/null || :)" "at=$(cc_now)" "ttl=${COMMANDCENTER_STORE_LEASE_SECONDS:-}"
 	if [ -n "$cc_etag" ]; then
 		cc_status=$(cc_s3 PUT "$COMMANDCENTER_STORE_LEASE_KEY" -H "If-Match: $cc_etag" -T "$cc_tmp/mine")
 	else

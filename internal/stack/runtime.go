@@ -145,6 +145,10 @@ func (c Config) HealthCheck(s Service) []string {
 		return fmt.Sprintf("http://127.0.0.1:%d%s", InternalPort(s), c.HealthPath(s))
 	}
 	switch {
+	case s == Postgres && c.Store.Enabled():
+		// ready once the store holds a base backup that this copy's
+		// archived WAL follows: a session killed from then on is restorable
+		return []string{"sh", "-c", "pg_isready -q -h 127.0.0.1 -p 5432 -U " + DBUser + " -d " + DBName + " && test -e " + StoreBasedMarker}
 	case s == Postgres:
 		return []string{"pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432", "-U", DBUser, "-d", DBName}
 	case s == Redis:

@@ -42,6 +42,11 @@ var (
 	StoreKeyFile         = SecretPath("store-key")
 )
 
+// StoreBasedMarker exists while postgres runs with a base backup in the
+// store from which its archived WAL can be restored; the agent of
+// commandcenter-pg-store writes it, and postgres's health check waits for it.
+const StoreBasedMarker = LogDir + "/postgres.based"
+
 // PgBackRestConf is where the module writes pgBackRest's configuration.
 const PgBackRestConf = "/etc/pgbackrest/pgbackrest.conf"
 

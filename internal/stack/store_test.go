@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func validStore() Store {
@@ -140,7 +141,7 @@ func TestStoreRange(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := StoreRange{Oldest: time.Unix(1764583200, 0).UTC(), Latest: time.Unix(1764670000, 0).UTC(), Backups: 2, LatestBackup: "20261202-100000F"}
-	if diff := cmp.Diff(want, r); diff != "" {
+	if diff := cmp.Diff(want, r, cmpopts.IgnoreUnexported(StoreRange{})); diff != "" {
 		t.Fatalf("ParseStoreRange() mismatch (-want +got):\n%s", diff)
 	}
 	if err := r.Check("shop", time.Unix(1764600000, 0)); err != nil {
@@ -239,5 +240,34 @@ func TestParseStatusReadsTheRestore(t *testing.T) {
 	}
 	if d := st.Restored.Describe("shop", "s3://b/p"); !strings.Contains(d, "its last transaction is of 2026-12-01 09:59:58+00") {
 		t.Errorf("Describe() = %q", d)
+	}
+}
+
+func TestPostgresIsReadyWithAStoreOnlyOnceTheStoreHoldsABaseBackup(t *testing.T) {
+	c := validConfig()
+	if got := strings.Join(c.HealthCheck(Postgres), " "); strings.Contains(got, StoreBasedMarker) {
+		t.Errorf("HealthCheck(postgres) without a store = %q, want pg_isready alone", got)
+	}
+	c.Store = validStore()
+	got := c.HealthCheck(Postgres)
+	want := []string{"sh", "-c", "pg_isready -q -h 127.0.0.1 -p 5432 -U " + DBUser + " -d " + DBName + " && test -e " + StoreBasedMarker}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("HealthCheck(postgres) with a store mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestBackupForATimeIsTheNewestEndedBeforeIt(t *testing.T) {
+	r, err := ParseStoreRange(infoJSON, archiveJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for at, want := range map[int64]string{
+		1764600000: "20261201-100000F", // between the two backups
+		1764669600: "20261202-100000F", // the second's end
+		1764670000: "20261202-100000F", // after both
+	} {
+		if got := r.BackupFor(time.Unix(at, 0)); got != want {
+			t.Errorf("BackupFor(%d) = %q, want %q", at, got, want)
+		}
 	}
 }

@@ -15,6 +15,13 @@ type StoreRange struct {
 	// Backups counts the base backups, LatestBackup names the newest.
 	Backups      int
 	LatestBackup string
+	// ends maps each backup's label to the time it ended, oldest first.
+	ends []backupEnd
+}
+
+type backupEnd struct {
+	label string
+	stop  time.Time
 }
 
 type pgbackrestInfo []struct {
@@ -54,6 +61,7 @@ func ParseStoreRange(info, archive string) (StoreRange, error) {
 		}
 		r.Backups++
 		r.LatestBackup = b.Label
+		r.ends = append(r.ends, backupEnd{b.Label, stop})
 	}
 	if r.Backups == 0 {
 		return r, nil
@@ -84,6 +92,18 @@ func (r StoreRange) Check(project string, target time.Time) error {
 			target.UTC().Format(time.RFC3339), project, r.Oldest.Format(time.RFC3339), r.Latest.Format(time.RFC3339))
 	}
 	return nil
+}
+
+// BackupFor names the base backup that a restore to target starts from,
+// as pgBackRest chooses it: the newest that ended at or before target.
+func (r StoreRange) BackupFor(target time.Time) string {
+	label := r.LatestBackup
+	for _, b := range r.ends {
+		if !b.stop.After(target) {
+			label = b.label
+		}
+	}
+	return label
 }
 
 // ParseRestoreTime reads --time: RFC 3339, e.g. 2026-12-01T10:00:00Z.

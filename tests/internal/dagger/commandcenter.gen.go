@@ -309,15 +309,15 @@ type CommandcenterResetOpts struct {
 	//
 	// Confirm that the project's data is to be deleted.
 	//
-	Yes bool // commandcenter (../../../reset.go:33:2)
+	Yes bool // commandcenter (../../../reset.go:36:2)
 	//
 	// Confirm by repeating the project's name instead of --yes.
 	//
-	Confirm string // commandcenter (../../../reset.go:36:2)
+	Confirm string // commandcenter (../../../reset.go:39:2)
 	//
 	// Keep the store's copy: drop only this engine's (needs --store).
 	//
-	LocalOnly bool // commandcenter (../../../reset.go:39:2)
+	LocalOnly bool // commandcenter (../../../reset.go:42:2)
 }
 
 // Empty the project's volumes, so that its next start begins afresh: the database, Redis's data, generated secrets, the backend's state and the logs.
@@ -330,9 +330,12 @@ type CommandcenterResetOpts struct {
 // With a store, a reset deletes the store's copy of the project too, and
 // says so: start over means start over. --local-only is the drill: it
 // drops only this engine's copy, as a lost engine would, and keeps the
-// store's, so that the next start restores from it:
+// store's, so that the next start restores from it. It first pushes to the
+// store what this engine's copy holds and the store lacks (the last writes
+// of a killed session), and deletes nothing when the store does not take
+// them:
 // `dagger call reset --local-only --yes stack up`.
-func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { // commandcenter (../../../reset.go:29:1)
+func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { // commandcenter (../../../reset.go:32:1)
 	q := r.query.Select("reset")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `yes` optional argument
@@ -380,16 +383,16 @@ type CommandcenterRestoreOpts struct {
 	//
 	// The dump, e.g. --dump db.dump.
 	//
-	Dump *File // commandcenter (../../../backup.go:77:2)
+	Dump *File // commandcenter (../../../backup.go:79:2)
 	//
 	// Restore from the project's store (--store) instead of a dump.
 	//
-	FromStore bool // commandcenter (../../../backup.go:80:2)
+	FromStore bool // commandcenter (../../../backup.go:82:2)
 	//
 	// With --from-store: the point in time to restore to, RFC 3339, e.g.
 	// 2026-12-01T10:00:00Z. Default: the latest archived WAL.
 	//
-	Time string // commandcenter (../../../backup.go:84:2)
+	Time string // commandcenter (../../../backup.go:86:2)
 }
 
 // Replace the project's database with a dump made by Backup (or pg_dump --format=custom).
@@ -404,12 +407,14 @@ type CommandcenterRestoreOpts struct {
 //
 // With a store, --from-store [--time T] brings the database back from the
 // store instead: to its latest archived WAL, or to the point in time T. The
-// project must be stopped. The store's range is checked first: a time
-// outside it is refused, with the range, and nothing changes. Then this
-// engine's copy of the database is dropped, and the next start restores
+// project must be stopped. What this engine's copy holds that the store
+// lacks is pushed to the store first (nothing changes when the store does
+// not take it). The store's range is checked next: a time outside it is
+// refused, with the range, and nothing changes. Then this engine's copy
+// of the database is dropped, and the next start restores
 // it: `dagger call restore --from-store --time 2026-12-01T10:00:00Z stack up`.
 // The store keeps every archived write, also those after T.
-func (r *Commandcenter) Restore(opts ...CommandcenterRestoreOpts) *Commandcenter { // commandcenter (../../../backup.go:73:1)
+func (r *Commandcenter) Restore(opts ...CommandcenterRestoreOpts) *Commandcenter { // commandcenter (../../../backup.go:75:1)
 	q := r.query.Select("restore")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `dump` optional argument
