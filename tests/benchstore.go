@@ -114,7 +114,10 @@ func benchRestore(ctx context.Context, archived dagger.CommandcenterOpts, res *b
 	if err != nil {
 		return errors.Join(err, stop(ctx, cc))
 	}
-	mib, _ := strconv.ParseFloat(size, 64)
+	mib, err := strconv.ParseFloat(size, 64)
+	if err != nil {
+		return errors.Join(fmt.Errorf("the database's size: wanted a number, got %q", size), stop(ctx, cc))
+	}
 	res.Samples["store/restore-1gb-mib"] = []float64{mib}
 	if err := waitNewBackup(ctx, cc); err != nil {
 		return errors.Join(err, stop(ctx, cc))
@@ -234,7 +237,10 @@ func crashOnce(ctx context.Context, cc *dagger.Commandcenter, res *benchResult) 
 	if err != nil {
 		return err
 	}
-	n, _ := strconv.Atoi(lost)
+	n, err := strconv.Atoi(lost)
+	if err != nil {
+		return fmt.Errorf("rows lost: wanted a count, got %q", lost)
+	}
 	res.Samples["store/rpo-kill-written-rows"] = append(res.Samples["store/rpo-kill-written-rows"], float64(a.last))
 	res.Samples["store/rpo-kill-lost-rows"] = append(res.Samples["store/rpo-kill-lost-rows"], float64(n))
 	if at, err := time.Parse(time.RFC3339, st.Protection.LastArchivedAt); err == nil {
@@ -265,6 +271,6 @@ psql -h "$HOST" -U commandcenter -d commandcenter -qc "INSERT INTO rpo VALUES ($
 	if len(lines) == 0 {
 		return acked{err: err}
 	}
-	last, _ := strconv.Atoi(lines[len(lines)-1])
-	return acked{last: last, err: err}
+	last, aerr := strconv.Atoi(lines[len(lines)-1])
+	return acked{last: last, err: errors.Join(err, aerr)}
 }

@@ -182,26 +182,13 @@ func startWhileStopping(ctx context.Context, cc, next *dagger.Commandcenter) err
 	return nil
 }
 
-// serviceEntry is one service's entry in Status.
-type serviceEntry struct {
-	Service     string `json:"service"`
-	State       string `json:"state"`
-	Instance    string `json:"instance"`
-	NewDatabase bool   `json:"new_database"`
-}
-
 // serviceStatus is service s's entry in Status, found by its name.
 func serviceStatus(ctx context.Context, cc *dagger.Commandcenter, s string) (serviceEntry, error) {
 	st, out, err := readStatus(ctx, cc)
 	if err != nil {
 		return serviceEntry{}, err
 	}
-	for _, e := range st.Services {
-		if e.Service == s {
-			return serviceEntry{Service: e.Service, State: e.State, Instance: e.Instance, NewDatabase: e.NewDatabase}, nil
-		}
-	}
-	return serviceEntry{}, fmt.Errorf("status: wanted an entry for %s, got:\n%s", s, out)
+	return findService(st.Services, s, out)
 }
 
 // waitState polls Status, at most 2 min, until service s is in state.
