@@ -14,9 +14,12 @@ import (
 
 // crash is what a service's log shows around a kill: lines the new
 // instance logs while it recovers, and lines of a graceful shutdown, which
-// the killed instance must not have logged.
+// the killed instance's server must not have logged once ready (its last
+// ready line: an instance's start may run temporary servers before, such
+// as initdb's, that shut down gracefully).
 type crash struct {
 	recovered []string
+	ready     string
 	graceful  []string
 }
 
@@ -24,11 +27,13 @@ var (
 	// postgresCrash: the next start replays the WAL of the killed server.
 	postgresCrash = crash{
 		recovered: []string{"database system was not properly shut down", "redo done"},
+		ready:     "database system is ready to accept connections",
 		graceful:  []string{"shutdown request", "database system is shut down", "stopped from another session"},
 	}
 	// redisCrash: the next start loads the append-only file.
 	redisCrash = crash{
 		recovered: []string{"DB loaded from append only file"},
+		ready:     "Ready to accept connections",
 		graceful:  []string{"Received SIGTERM", "ready to exit", "stopped from another session"},
 	}
 )
@@ -73,6 +78,11 @@ func (c crash) check(s, logs string) error {
 	if err != nil {
 		return fmt.Errorf("the killed instance: %w", err)
 	}
+	at := strings.LastIndex(killed, c.ready)
+	if at < 0 {
+		return fmt.Errorf("%s logs of the killed instance: wanted %q, got:\n%s", s, c.ready, killed)
+	}
+	killed = killed[at:]
 	for _, want := range c.recovered {
 		if !strings.Contains(started, want) {
 			return fmt.Errorf("%s logs after the kill: wanted %q from the new instance, got:\n%s", s, want, started)
