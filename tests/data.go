@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"dagger/tests/internal/crashlog"
 	"dagger/tests/internal/dagger"
 )
 
@@ -65,7 +66,7 @@ func (m *Tests) HardKillKeepsCommittedRows(ctx context.Context) error {
 		if _, err := psql(ctx, cc, dbPassword(project), "CREATE TABLE IF NOT EXISTS notes (body text); INSERT INTO notes VALUES ('"+row+"')"); err != nil {
 			return err
 		}
-		if err := killAndStart(ctx, cc, "postgres", cc.Postgres(), postgresCrash); err != nil {
+		if err := killAndStart(ctx, cc, "postgres", cc.Postgres(), crashlog.Postgres); err != nil {
 			return err
 		}
 		out, err := psql(ctx, cc, dbPassword(project), "SELECT count(*) FROM notes WHERE body = '"+row+"'")

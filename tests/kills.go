@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
+	"dagger/tests/internal/crashlog"
 	"dagger/tests/internal/dagger"
 )
 
@@ -12,37 +12,11 @@ import (
 // nil when no instance of that definition runs, so a kill that did nothing
 // would otherwise pass as one that left every row in place.
 
-// crash is what a service's log shows around a kill: lines the new
-// instance logs while it recovers, and lines of a graceful shutdown, which
-// the killed instance's server must not have logged once ready (its last
-// ready line: an instance's start may run temporary servers before, such
-// as initdb's, that shut down gracefully).
-type crash struct {
-	recovered []string
-	ready     string
-	graceful  []string
-}
-
-var (
-	// postgresCrash: the next start replays the WAL of the killed server.
-	postgresCrash = crash{
-		recovered: []string{"database system was not properly shut down", "redo done"},
-		ready:     "database system is ready to accept connections",
-		graceful:  []string{"shutdown request", "database system is shut down", "stopped from another session"},
-	}
-	// redisCrash: the next start loads the append-only file.
-	redisCrash = crash{
-		recovered: []string{"DB loaded from append only file"},
-		ready:     "Ready to accept connections",
-		graceful:  []string{"Received SIGTERM", "ready to exit", "stopped from another session"},
-	}
-)
-
 // killAndStart kills service s of cc's project with SIGKILL, starts the
 // project again, and proves that the kill happened: Status names a new
 // instance of s, the new instance's log shows the recovery, and the killed
 // one's log ends without a graceful shutdown.
-func killAndStart(ctx context.Context, cc *dagger.Commandcenter, s string, svc *dagger.Service, c crash) error {
+func killAndStart(ctx context.Context, cc *dagger.Commandcenter, s string, svc *dagger.Service, c crashlog.Crash) error {
 	before, err := instanceOf(ctx, cc, s)
 	if err != nil {
 		return err
@@ -64,36 +38,7 @@ func killAndStart(ctx context.Context, cc *dagger.Commandcenter, s string, svc *
 	if err != nil {
 		return err
 	}
-	return c.check(s, logs)
-}
-
-// check reads a service's log: the last instance's part must hold every
-// recovery line, the part before it (the killed instance) no graceful one.
-func (c crash) check(s, logs string) error {
-	started, err := lastStart(logs, s)
-	if err != nil {
-		return fmt.Errorf("after the kill: %w", err)
-	}
-	killed, err := lastStart(strings.TrimSuffix(logs, started), s)
-	if err != nil {
-		return fmt.Errorf("the killed instance: %w", err)
-	}
-	at := strings.LastIndex(killed, c.ready)
-	if at < 0 {
-		return fmt.Errorf("%s logs of the killed instance: wanted %q, got:\n%s", s, c.ready, killed)
-	}
-	killed = killed[at:]
-	for _, want := range c.recovered {
-		if !strings.Contains(started, want) {
-			return fmt.Errorf("%s logs after the kill: wanted %q from the new instance, got:\n%s", s, want, started)
-		}
-	}
-	for _, unwanted := range c.graceful {
-		if strings.Contains(killed, unwanted) {
-			return fmt.Errorf("%s logs of the killed instance: wanted no graceful shutdown, got %q in:\n%s", s, unwanted, killed)
-		}
-	}
-	return nil
+	return c.Check(s, logs)
 }
 
 // instanceOf returns the running instance of service s from Status.
@@ -106,14 +51,4 @@ func instanceOf(ctx context.Context, cc *dagger.Commandcenter, s string) (string
 		return "", fmt.Errorf("status of %s: wanted a running instance, got %+v", s, svc)
 	}
 	return svc.Instance, nil
-}
-
-// lastStart returns the part of a service's log that its last start wrote.
-func lastStart(logs, s string) (string, error) {
-	start := "[commandcenter] " + s + " starting as"
-	at := strings.LastIndex(logs, start)
-	if at < 0 {
-		return "", fmt.Errorf("%s logs: wanted %q, got:\n%s", s, start, logs)
-	}
-	return logs[at:], nil
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"dagger/tests/internal/crashlog"
 	"dagger/tests/internal/dagger"
 )
 
@@ -217,7 +218,7 @@ func checkCleanRestart(ctx context.Context, cc *dagger.Commandcenter) error {
 	if err != nil {
 		return err
 	}
-	last, err := lastStart(logs, "postgres")
+	last, err := crashlog.LastStart(logs, "postgres")
 	if err != nil {
 		return err
 	}
@@ -326,7 +327,7 @@ func (m *Tests) RedisKeepsWritesAcrossKill(ctx context.Context) error {
 			return fmt.Errorf("INCR 7 times: wanted 7, got %q (%v)", out, err)
 		}
 		time.Sleep(2 * time.Second) // appendfsync everysec: the writes are on disk within a second
-		if err := killAndStart(ctx, cc, "redis", cc.Redis(), redisCrash); err != nil {
+		if err := killAndStart(ctx, cc, "redis", cc.Redis(), crashlog.Redis); err != nil {
 			return err
 		}
 		out, err := redisExec(ctx, cc.Redis(), opts.RedisPassword, "redis-cli", "-h", "redis", "GET", key)
