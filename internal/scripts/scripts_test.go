@@ -111,7 +111,7 @@ func (s *sandbox) run(env []string, args ...string) (stdout, stderr string, err 
 func (s *sandbox) waitForLog(name, want string) string {
 	s.t.Helper()
 	var got string
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		b, _ := os.ReadFile(filepath.Join(s.logs, name+".log"))
 		if got = string(b); strings.Contains(got, want) {
 			return got
