@@ -99,17 +99,7 @@ if cc_running "$1"; then echo "running since $(cc_started "$1")"; else cat "$cc_
 	if err != nil {
 		return "", fmt.Errorf("reset: check that the project is stopped: %w", withStderr(err))
 	}
-	var running []string
-	for i, s := range logged {
-		if strings.HasPrefix(states[i], "running") {
-			running = append(running, fmt.Sprintf("%s (%s)", s, states[i]))
-		}
-	}
-	if len(running) > 0 {
-		return "", fmt.Errorf("project %q is running: %s; stop it first, from any terminal: dagger call --project %s stop; nothing was deleted",
-			m.Project, strings.Join(running, ", "), m.Project)
-	}
-	return states[slices.Index(logged, stack.Postgres)], nil
+	return stack.Stopped(m.Project, logged, states)
 }
 
 // resetVolumes maps the mount paths of service s's volumes, as s mounts

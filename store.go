@@ -139,13 +139,8 @@ func (m *Commandcenter) restoreFromStore(ctx context.Context, at string) error {
 	if err != nil {
 		return err
 	}
-	recovery := "" // the end of the archived WAL
-	if at == "" {
-		target = r.Latest
-	} else {
-		recovery = stack.RecoveryTarget(target)
-	}
-	if err := r.Check(m.Project, target); err != nil {
+	target, recovery, err := r.Plan(m.Project, target)
+	if err != nil {
 		return err
 	}
 	backup := r.BackupFor(target)

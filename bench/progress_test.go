@@ -2,6 +2,7 @@ package main
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -46,7 +47,7 @@ func TestTargets(t *testing.T) {
 		"restart/postgres": {3}, "restart/redis": {1.6}, "restart/backend": {4.6}, "restart/frontend": {3.2},
 		"restart-elsewhere/postgres": {3.1}, "restart-elsewhere/redis": {1.4}, "restart-elsewhere/backend": {4.4}, "restart-elsewhere/frontend": {5},
 		"stop/elsewhere": {4}, "stop/session": {3},
-		"cold/start": {9}, "cold/initdb": {1.2},
+		"cold/start": {9}, "cold/initdb": {1.2}, "store/rpo-kill-lost-old-rows": {0, 0, 0},
 	}, Installs: map[string]int{"change/pip": 0, "change/npm": 0, "cold/pip": 0, "cold/npm": 1}}
 	r.evaluate()
 	met := map[string]bool{}
@@ -71,11 +72,38 @@ func TestTargets(t *testing.T) {
 		"Stop from another session (median) <= 1.5 x the engine's stop in the session":              true,  // 4 <= 4.5
 		"install steps run for a new project":                                                       false, // npm ran
 		"new project's Start (median) <= warm Start + its initdb":                                   false, // 9 > 7.5 + 1.2
+		"rows acknowledged more than 60 s (archive_timeout) before a crash and lost (max)":          true,
 	}
 	if !reflect.DeepEqual(met, want) {
 		t.Errorf("targets met = %v\nwant %v", met, want)
 	}
 	if r.AllMet {
 		t.Error("AllMet = true with missed targets")
+	}
+}
+
+// A measurement the run did not take fails the targets that read it, and
+// says so, instead of reading as 0 (which 0 <= 0 would meet).
+func TestMissingMeasurementFailsItsTarget(t *testing.T) {
+	r := Report{StoreOnly: true, Samples: map[string][]float64{}}
+	r.evaluate()
+	if len(r.Targets) != 1 {
+		t.Fatalf("targets = %+v, want the store's one", r.Targets)
+	}
+	got := r.Targets[0]
+	if got.Met || !reflect.DeepEqual(got.Missing, []string{"store/rpo-kill-lost-old-rows"}) || r.AllMet {
+		t.Errorf("target without its measurement = %+v, AllMet %v; want not met, naming it", got, r.AllMet)
+	}
+	if md := r.Markdown(); !strings.Contains(md, "not measured: store/rpo-kill-lost-old-rows") {
+		t.Errorf("Markdown = %q, want the missing measurement named", md)
+	}
+}
+
+// One old row lost in any of the crashes fails the store's target.
+func TestLostOldRowFailsTheStoreTarget(t *testing.T) {
+	r := Report{StoreOnly: true, Samples: map[string][]float64{"store/rpo-kill-lost-old-rows": {0, 1, 0}}}
+	r.evaluate()
+	if r.AllMet || r.Targets[0].Value != 1 {
+		t.Errorf("targets = %+v, AllMet %v; want the lost row to fail it", r.Targets, r.AllMet)
 	}
 }

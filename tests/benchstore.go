@@ -114,7 +114,10 @@ func benchRestore(ctx context.Context, archived dagger.CommandcenterOpts, res *b
 	if err != nil {
 		return errors.Join(err, stop(ctx, cc))
 	}
-	mib, _ := strconv.ParseFloat(size, 64)
+	mib, err := strconv.ParseFloat(size, 64)
+	if err != nil {
+		return errors.Join(fmt.Errorf("the database's size: wanted a number, got %q", size), stop(ctx, cc))
+	}
 	res.Samples["store/restore-1gb-mib"] = []float64{mib}
 	if err := waitNewBackup(ctx, cc); err != nil {
 		return errors.Join(err, stop(ctx, cc))
@@ -230,23 +233,45 @@ func crashOnce(ctx context.Context, cc *dagger.Commandcenter, res *benchResult) 
 	if err := startAll(ctx, cc); err != nil {
 		return fmt.Errorf("start after the crash and the drill: %w", err)
 	}
-	lost, err := psqlURL(ctx, cc, fmt.Sprintf("SELECT count(*) FROM generate_series(1, %d) g WHERE g NOT IN (SELECT i FROM rpo)", a.last))
+	old := a.before(killedAt.Add(-archiveTimeout))
+	lost, err := psqlURL(ctx, cc, fmt.Sprintf("SELECT count(*) || ' ' || count(*) FILTER (WHERE g <= %d) FROM generate_series(1, %d) g WHERE g NOT IN (SELECT i FROM rpo)", old, a.last))
 	if err != nil {
 		return err
 	}
-	n, _ := strconv.Atoi(lost)
+	var n, nOld int
+	if _, err := fmt.Sscanf(lost, "%d %d", &n, &nOld); err != nil {
+		return fmt.Errorf("rows lost: wanted two counts, got %q", lost)
+	}
 	res.Samples["store/rpo-kill-written-rows"] = append(res.Samples["store/rpo-kill-written-rows"], float64(a.last))
 	res.Samples["store/rpo-kill-lost-rows"] = append(res.Samples["store/rpo-kill-lost-rows"], float64(n))
+	res.Samples["store/rpo-kill-lost-old-rows"] = append(res.Samples["store/rpo-kill-lost-old-rows"], float64(nOld))
 	if at, err := time.Parse(time.RFC3339, st.Protection.LastArchivedAt); err == nil {
 		res.add("store/rpo-kill-unarchived", killedAt.Sub(at))
 	}
 	return nil
 }
 
-// acked is what the writer saw acknowledged: rows 1 to last.
+// archiveTimeout is the server's archive_timeout: a write older than that
+// at a crash is in an archived WAL segment, and must come back.
+const archiveTimeout = 60 * time.Second
+
+// acked is what the writer saw acknowledged: rows 1 to last, row i at
+// at[i-1] (Unix seconds).
 type acked struct {
 	last int
+	at   []int64
 	err  error
+}
+
+// before returns the last row acknowledged before t, or 0.
+func (a acked) before(t time.Time) int {
+	n := 0
+	for i, at := range a.at {
+		if at < t.Unix() {
+			n = i + 1
+		}
+	}
+	return n
 }
 
 // write inserts rows 1, 2, ... every 0.1 s until postgres goes away. It
@@ -259,12 +284,19 @@ func write(ctx context.Context, cc *dagger.Commandcenter) acked {
 		WithExec([]string{"sh", "-c", `HOST=$(sed -n 's/^address=//p' /var/log/commandcenter/postgres.run)
 PGPASSWORD=$(cat /var/lib/commandcenter-db/db-password) && export PGPASSWORD
 i=0; while [ $i -lt 3000 ]; do i=$((i + 1))
-psql -h "$HOST" -U commandcenter -d commandcenter -qc "INSERT INTO rpo VALUES ($i)" 2>/dev/null || exit 0; echo $i; sleep 0.1; done`}).
+psql -h "$HOST" -U commandcenter -d commandcenter -qc "INSERT INTO rpo VALUES ($i)" 2>/dev/null || exit 0; echo "$i $(date +%s)"; sleep 0.1; done`}).
 		Stdout(ctx)
-	lines := strings.Fields(out)
-	if len(lines) == 0 {
-		return acked{err: err}
+	a := acked{err: err}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var i int
+		var at int64
+		if _, serr := fmt.Sscanf(line, "%d %d", &i, &at); serr != nil || i != a.last+1 {
+			if line != "" {
+				a.err = errors.Join(a.err, fmt.Errorf("writer: wanted row %d and its time, got %q", a.last+1, line))
+			}
+			break
+		}
+		a.last, a.at = i, append(a.at, at)
 	}
-	last, _ := strconv.Atoi(lines[len(lines)-1])
-	return acked{last: last, err: err}
+	return a
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"dagger/tests/internal/crashlog"
 	"dagger/tests/internal/dagger"
 )
 
@@ -55,7 +56,7 @@ func (m *Tests) SecondServerIsRefused(ctx context.Context) error {
 	})
 }
 
-// A postgres killed with SIGKILL, as at the end of a session, starts again with every committed row.
+// A postgres killed with SIGKILL, as at the end of a session, starts again as a new instance that recovers from its WAL, with every committed row.
 //
 // +check
 func (m *Tests) HardKillKeepsCommittedRows(ctx context.Context) error {
@@ -65,11 +66,8 @@ func (m *Tests) HardKillKeepsCommittedRows(ctx context.Context) error {
 		if _, err := psql(ctx, cc, dbPassword(project), "CREATE TABLE IF NOT EXISTS notes (body text); INSERT INTO notes VALUES ('"+row+"')"); err != nil {
 			return err
 		}
-		if _, err := cc.Postgres().Stop(ctx, dagger.ServiceStopOpts{Kill: true}); err != nil {
-			return fmt.Errorf("kill postgres: %w", err)
-		}
-		if _, err := cc.Start().Project(ctx); err != nil {
-			return fmt.Errorf("start after the kill: %w", err)
+		if err := killAndStart(ctx, cc, "postgres", cc.Postgres(), crashlog.Postgres); err != nil {
+			return err
 		}
 		out, err := psql(ctx, cc, dbPassword(project), "SELECT count(*) FROM notes WHERE body = '"+row+"'")
 		if err != nil || out != "1" {

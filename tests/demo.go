@@ -10,12 +10,13 @@ import (
 	"dagger/tests/internal/dagger"
 )
 
-// The lab's package mirrors, at the engine's bridge gateway: the demo's
-// default path installs its packages with pip and npm, and lab containers
-// reach no other index.
+// The lab's package mirrors listen on these ports of the engine's bridge
+// gateway, which a container finds as its default route: the demo's default
+// path installs its packages with pip and npm, and lab containers reach no
+// other index.
 const (
-	demoPipIndex   = "http://10.87.0.1:4874/simple/"
-	demoNpmMirror  = "http://10.87.0.1:4873/"
+	demoPipPort    = 4874
+	demoNpmPort    = 4873
 	demoProject    = "demo"
 	demoPageMarker = `<p id="message">`
 )
@@ -28,21 +29,18 @@ const (
 //
 // +check
 func (m *Tests) DemoServesTheWholeStack(ctx context.Context) error {
-	reason, err := mirrorsMissing(ctx)
+	gateway, err := needMirrors(ctx, "DemoServesTheWholeStack")
 	if err != nil {
 		return err
 	}
-	if reason != "" {
-		return skip("DemoServesTheWholeStack", reason)
-	}
-	src, err := demoSource(ctx)
+	src, err := demoSource(ctx, fmt.Sprintf("http://%s:%d/", gateway, demoNpmPort))
 	if err != nil {
 		return err
 	}
 	opts := withPasswords(dagger.CommandcenterOpts{
 		Source:      src,
 		Project:     demoProject,
-		PipIndexURL: dag.SetSecret("demo-pip-index", demoPipIndex),
+		PipIndexURL: dag.SetSecret("demo-pip-index", pipMirror(gateway)),
 	})
 	return withStack(ctx, opts, func(cc *dagger.Commandcenter) error {
 		return errors.Join(demoBackendAnswers(ctx, cc), demoFrontendAnswers(ctx, cc))
@@ -52,7 +50,7 @@ func (m *Tests) DemoServesTheWholeStack(ctx context.Context) error {
 // demoSource is the repository's demo app, with the lab's npm registry in
 // the frontend's .npmrc. The tests module's source holds it only when its
 // dagger.json includes ../demo.
-func demoSource(ctx context.Context) (*dagger.Directory, error) {
+func demoSource(ctx context.Context, npmMirror string) (*dagger.Directory, error) {
 	demo := dag.CurrentModule().Source().Directory("../demo")
 	ok, err := demo.Exists(ctx, "backend/app/main.py")
 	if err != nil {
@@ -61,35 +59,62 @@ func demoSource(ctx context.Context) (*dagger.Directory, error) {
 	if !ok {
 		return nil, errors.New(`the demo app is not in the tests module's source: add "include": ["../demo"] to tests/dagger.json`)
 	}
-	return demo.WithNewFile("frontend/.npmrc", "registry="+demoNpmMirror+"\n"), nil
+	return demo.WithNewFile("frontend/.npmrc", "registry="+npmMirror+"\n"), nil
 }
 
-// mirrorsMissing says why the lab's mirrors cannot serve the demo's
-// installs, or "" when both answer a container. Only a probe that ran and
-// failed is a reason; an engine error is returned.
-func mirrorsMissing(ctx context.Context) (string, error) {
-	_, err := dag.Container().
+// needMirrors returns the gateway at which the lab's mirrors answer, or
+// test's skip saying why they do not, or an engine error.
+func needMirrors(ctx context.Context, test string) (string, error) {
+	gateway, reason, err := labMirrors(ctx)
+	if err != nil {
+		return "", err
+	}
+	if reason != "" {
+		return "", skip(test, reason)
+	}
+	return gateway, nil
+}
+
+// pipMirror is the lab's PyPI mirror's index at gateway.
+func pipMirror(gateway string) string {
+	return fmt.Sprintf("http://%s:%d/simple/", gateway, demoPipPort)
+}
+
+// labMirrors returns the engine's bridge gateway, as a container sees its
+// default route, once the lab's pip and npm mirrors answer there; or why
+// they cannot serve the demo's installs. Only a probe that ran and failed
+// is a reason; an engine error is returned.
+func labMirrors(ctx context.Context) (gateway, reason string, err error) {
+	out, err := dag.Container().
 		From(pythonImage).
 		WithEnvVariable("NONCE", nonce()).
-		WithExec([]string{"python3", "-c", `import sys, urllib.request
-for url in sys.argv[1:]:
+		WithExec([]string{"python3", "-c", `import socket, struct, sys, urllib.request
+gateway = None
+for line in open("/proc/net/route").read().splitlines()[1:]:
+    f = line.split()
+    if f[1] == "00000000" and int(f[3], 16) & 2:
+        gateway = socket.inet_ntoa(struct.pack("<L", int(f[2], 16)))
+if gateway is None:
+    sys.exit("the container has no default gateway, where the lab's mirrors would be")
+for port, path in ((int(sys.argv[1]), "/simple/"), (int(sys.argv[2]), "/")):
+    url = "http://%s:%d%s" % (gateway, port, path)
     try:
         urllib.request.urlopen(url, timeout=3)
     except Exception as e:
-        sys.exit("the lab's package mirror %s does not answer: %s" % (url, e))`,
-			demoPipIndex, demoNpmMirror}).
+        sys.exit("the lab's package mirror %s (the engine's gateway) does not answer: %s" % (url, e))
+print(gateway)`, fmt.Sprint(demoPipPort), fmt.Sprint(demoNpmPort)}).
 		Stdout(ctx)
 	var execErr *dagger.ExecError
 	if errors.As(err, &execErr) {
 		if reason := strings.TrimSpace(execErr.Stderr); reason != "" {
-			return reason, nil
+			return "", reason, nil
 		}
-		return "the lab's package mirrors do not answer: " + execErr.Error(), nil
+		return "", "the lab's package mirrors do not answer: " + execErr.Error(), nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("probe the lab's package mirrors: %w", err)
+		return "", "", fmt.Errorf("probe the lab's package mirrors: %w", err)
 	}
-	return "", nil
+	return strings.TrimSpace(out), "", nil
 }
 
 // demoBackendAnswers checks the demo backend's /health and /api/hello.

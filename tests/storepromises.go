@@ -358,7 +358,10 @@ func encrypted(ctx context.Context, store testStore, cc *dagger.Commandcenter, p
 		return err
 	}
 	value := "plain-text-row-" + nonce()
-	if n, err := psqlURL(ctx, cc, "CREATE TABLE IF NOT EXISTS notes (body text); INSERT INTO notes VALUES ('"+value+"'); SELECT count(*) FROM notes WHERE body = '"+value+"'"); err != nil || n != "1" {
+	if _, err := psqlURL(ctx, cc, "CREATE TABLE IF NOT EXISTS notes (body text); INSERT INTO notes VALUES ('"+value+"')"); err != nil {
+		return fmt.Errorf("write the row: %w", err)
+	}
+	if n, err := psqlURL(ctx, cc, "SELECT count(*) FROM notes WHERE body = '"+value+"'"); err != nil || n != "1" {
 		return fmt.Errorf("write the row: wanted it written once, got %q (%v)", n, err)
 	}
 	segment, err := psqlURL(ctx, cc, "SELECT pg_walfile_name(pg_switch_wal() - 1)")

@@ -17,14 +17,14 @@ import (
 // where it does not answer.
 
 // monorepo is testdata/monorepo with the offline fixture's frontend, for
-// project.
-func monorepo(project string) dagger.CommandcenterOpts {
+// project, installing from the lab's PyPI mirror at gateway.
+func monorepo(project, gateway string) dagger.CommandcenterOpts {
 	app := dag.CurrentModule().Source().Directory("testdata/app")
 	src := dag.CurrentModule().Source().Directory("testdata/monorepo").
 		WithDirectory("frontend", app.Directory("frontend"))
 	opts := withPasswords(fixture(project))
 	opts.Source = src
-	opts.PipIndexURL = dag.SetSecret("monorepo-pip-index", demoPipIndex)
+	opts.PipIndexURL = dag.SetSecret("monorepo-pip-index", pipMirror(gateway))
 	return opts
 }
 
@@ -32,10 +32,11 @@ func monorepo(project string) dagger.CommandcenterOpts {
 //
 // +check
 func (m *Tests) WorkersRunQueuedAndScheduledTasks(ctx context.Context) error {
-	if reason, err := mirrorsMissing(ctx); err != nil || reason != "" {
-		return errors.Join(err, skip("WorkersRunQueuedAndScheduledTasks", reason))
+	gateway, err := needMirrors(ctx, "WorkersRunQueuedAndScheduledTasks")
+	if err != nil {
+		return err
 	}
-	return withStack(ctx, monorepo("workers"), func(cc *dagger.Commandcenter) error {
+	return withStack(ctx, monorepo("workers", gateway), func(cc *dagger.Commandcenter) error {
 		if err := taskRuns(ctx, cc, "first-"+nonce()); err != nil {
 			return err
 		}
@@ -50,7 +51,7 @@ func (m *Tests) WorkersRunQueuedAndScheduledTasks(ctx context.Context) error {
 			return fmt.Errorf("logs --service worker: wanted Celery's \"ready.\" line, got %v:\n%s", err, logs)
 		}
 		// Another client of the module, as another terminal is.
-		out, err := dag.Commandcenter(monorepo("workers")).Restart(ctx, "worker")
+		out, err := dag.Commandcenter(monorepo("workers", gateway)).Restart(ctx, "worker")
 		if err != nil || !strings.Contains(out, "worker: restarted in place") {
 			return fmt.Errorf("restart --service worker: wanted it restarted in place, got %q, %v", out, err)
 		}
@@ -130,10 +131,11 @@ func workersInStatus(ctx context.Context, cc *dagger.Commandcenter) error {
 //
 // +check
 func (m *Tests) LocalLibraryInstallsOnItsContent(ctx context.Context) error {
-	if reason, err := mirrorsMissing(ctx); err != nil || reason != "" {
-		return errors.Join(err, skip("LocalLibraryInstallsOnItsContent", reason))
+	gateway, err := needMirrors(ctx, "LocalLibraryInstallsOnItsContent")
+	if err != nil {
+		return err
 	}
-	opts := monorepo("local-lib")
+	opts := monorepo("local-lib", gateway)
 	installed := func(src *dagger.Directory) (string, error) {
 		o := opts
 		o.Source = src
@@ -167,8 +169,9 @@ func (m *Tests) LocalLibraryInstallsOnItsContent(ctx context.Context) error {
 //
 // +check
 func (m *Tests) FailingWorkerFailsTheStart(ctx context.Context) error {
-	if reason, err := mirrorsMissing(ctx); err != nil || reason != "" {
-		return errors.Join(err, skip("FailingWorkerFailsTheStart", reason))
+	gateway, err := needMirrors(ctx, "FailingWorkerFailsTheStart")
+	if err != nil {
+		return err
 	}
 	run := nonce()
 	for _, tc := range []struct {
@@ -178,7 +181,7 @@ func (m *Tests) FailingWorkerFailsTheStart(ctx context.Context) error {
 		{"worker: echo broker " + run + " unreachable >&2; exit 1\n", "broker " + run + " unreachable", 3 * time.Minute},
 		{"worker: no-such-command-" + run + "\n", "no-such-command-" + run, time.Minute},
 	} {
-		opts := monorepo("worker-fails")
+		opts := monorepo("worker-fails", gateway)
 		opts.Source = opts.Source.WithNewFile("backend/Procfile", tc.procfile)
 		cc := dag.Commandcenter(opts)
 		begin := time.Now()
@@ -194,9 +197,9 @@ func (m *Tests) FailingWorkerFailsTheStart(ctx context.Context) error {
 			return fmt.Errorf("Procfile %q: the start failed after %s, wanted within %s", tc.procfile, took, tc.within)
 		}
 	}
-	opts := monorepo("worker-fails")
+	opts := monorepo("worker-fails", gateway)
 	opts.Source = opts.Source.WithNewFile("backend/Procfile", "worker: celery\nworker: celery beat\n")
-	_, err := dag.Commandcenter(opts).Status(ctx)
+	_, err = dag.Commandcenter(opts).Status(ctx)
 	if err == nil || !strings.Contains(err.Error(), "backend/Procfile line 2") {
 		return fmt.Errorf("a worker declared twice: wanted the Procfile's line refused, got %v", err)
 	}
@@ -207,14 +210,15 @@ func (m *Tests) FailingWorkerFailsTheStart(ctx context.Context) error {
 //
 // +check
 func (m *Tests) BackendInstallFailureIsReportedOnce(ctx context.Context) error {
-	if reason, err := mirrorsMissing(ctx); err != nil || reason != "" {
-		return errors.Join(err, skip("BackendInstallFailureIsReportedOnce", reason))
+	gateway, err := needMirrors(ctx, "BackendInstallFailureIsReportedOnce")
+	if err != nil {
+		return err
 	}
 	missing := "no-such-package-" + nonce()
-	opts := monorepo("install-fails")
+	opts := monorepo("install-fails", gateway)
 	opts.Source = opts.Source.WithNewFile("backend/requirements.txt", missing+"\n")
 	cc := dag.Commandcenter(opts)
-	_, err := cc.Start().Project(ctx)
+	_, err = cc.Start().Project(ctx)
 	if err == nil {
 		return errors.Join(errors.New("start with a requirement no index has: wanted it to fail"), stop(ctx, cc))
 	}

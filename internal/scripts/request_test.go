@@ -192,8 +192,8 @@ func TestStartRefusesALiveInstanceWithinTheWait(t *testing.T) {
 	if exitCode(err) != 75 {
 		t.Fatalf("second start = %v, want exit 75", err)
 	}
-	if took := time.Since(begin); took > 3*time.Second {
-		t.Errorf("refusal took %s, want about 1 s", took)
+	if took := time.Since(begin); took > 30*time.Second {
+		t.Errorf("refusal took %s, want it after the 1 s wait, not a hang", took)
 	}
 }
 

@@ -16,8 +16,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// The scripts run here under the machine's /bin/sh, as the module installs
-// them: /usr/local/bin/commandcenter-<name>, found through PATH.
+// The scripts run here as the module installs them,
+// /usr/local/bin/commandcenter-<name>, found through PATH, under the
+// machine's /bin/sh, or under the shell that COMMANDCENTER_TEST_SHELL names
+// (busybox, bash: .ci/run runs the tests once under each): the sandbox
+// installs it as its own sh, first in PATH, and the scripts' #!/bin/sh
+// names that sh instead.
 
 const secretValue = `p@ss:w/rd"\x 42`
 
@@ -37,10 +41,25 @@ func newSandbox(t *testing.T) *sandbox {
 			t.Fatal(err)
 		}
 	}
+	shebang := "#!/bin/sh\n"
+	if shell := os.Getenv("COMMANDCENTER_TEST_SHELL"); shell != "" {
+		if err := os.Symlink(shell, filepath.Join(s.bin, "sh")); err != nil {
+			t.Fatal(err)
+		}
+		shebang = "#!" + filepath.Join(s.bin, "sh") + "\n"
+	}
 	for _, sc := range Named(allNames(t)...) {
-		s.write(filepath.Join(s.bin, "commandcenter-"+sc.Name), sc.Contents, 0o755)
+		s.write(filepath.Join(s.bin, "commandcenter-"+sc.Name), underShell(sc.Contents, shebang), 0o755)
 	}
 	return s
+}
+
+// underShell gives a shell script the shebang; other scripts keep theirs.
+func underShell(contents, shebang string) string {
+	if rest, ok := strings.CutPrefix(contents, "#!/bin/sh\n"); ok {
+		return shebang + rest
+	}
+	return contents
 }
 
 func (s *sandbox) write(path, contents string, mode os.FileMode) string {

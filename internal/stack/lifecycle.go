@@ -2,6 +2,7 @@ package stack
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -106,4 +107,25 @@ func ResetReport(project string, store Store, localOnly bool) string {
 		return fmt.Sprintf("project %q: this engine's copy of its data is dropped; the store %s keeps its copy, from which the next start restores", project, store.URL)
 	}
 	return fmt.Sprintf("project %q: its data is deleted, in this engine and in the store %s; the next start begins with a new, empty database", project, store.URL)
+}
+
+// Stopped reads what each of the logged services said when asked whether
+// it runs (states[i] for logged[i]: "running since …", or, for postgres,
+// the major version of its recorded cluster, or ""). It fails, naming what
+// runs, unless every service is stopped, and returns postgres's cluster.
+func Stopped(project string, logged []Service, states []string) (cluster string, err error) {
+	var running []string
+	for i, s := range logged {
+		if strings.HasPrefix(states[i], "running") {
+			running = append(running, fmt.Sprintf("%s (%s)", s, states[i]))
+		}
+		if s == Postgres && !strings.HasPrefix(states[i], "running") {
+			cluster = states[i]
+		}
+	}
+	if len(running) > 0 {
+		return "", fmt.Errorf("project %q is running: %s; stop it first, from any terminal: dagger call --project %s stop; nothing was deleted",
+			project, strings.Join(running, ", "), project)
+	}
+	return cluster, nil
 }

@@ -51,3 +51,33 @@ func TestConfirmReset(t *testing.T) {
 		}
 	}
 }
+
+func TestStoppedNamesWhatRuns(t *testing.T) {
+	logged := []Service{Postgres, Redis, Backend}
+	tests := []struct {
+		name        string
+		states      []string
+		wantCluster string
+		wantErr     []string
+	}{
+		{"all stopped, a cluster of 16 recorded", []string{"16", "", ""}, "16", nil},
+		{"all stopped, never started", []string{"", "", ""}, "", nil},
+		{"two run", []string{"running since 2026-12-01T10:00:00Z", "", "running since 2026-12-01T10:00:05Z"}, "",
+			[]string{`project "shop" is running: postgres (running since 2026-12-01T10:00:00Z), backend (running since 2026-12-01T10:00:05Z)`,
+				"dagger call --project shop stop", "nothing was deleted"}},
+	}
+	for _, tt := range tests {
+		cluster, err := Stopped("shop", logged, tt.states)
+		if tt.wantErr == nil {
+			if err != nil || cluster != tt.wantCluster {
+				t.Errorf("%s: got %q, %v; want %q", tt.name, cluster, err, tt.wantCluster)
+			}
+			continue
+		}
+		for _, want := range tt.wantErr {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: got %v, want %q in the error", tt.name, err, want)
+			}
+		}
+	}
+}

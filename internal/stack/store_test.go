@@ -162,6 +162,36 @@ func TestStoreRange(t *testing.T) {
 	}
 }
 
+func TestStoreRestorePlan(t *testing.T) {
+	r := StoreRange{Oldest: time.Unix(1000, 0).UTC(), Latest: time.Unix(5000, 0).UTC(), Backups: 1}
+	tests := []struct {
+		name         string
+		held         StoreRange
+		at           time.Time
+		wantTarget   time.Time
+		wantRecovery string
+		wantErr      string
+	}{
+		{"no --time: the latest archived WAL, to the end of the archive", r, time.Time{}, r.Latest, "", ""},
+		{"--time inside the range", r, time.Unix(2000, 0), time.Unix(2000, 0), "1970-01-01 00:33:20.000000+00", ""},
+		{"--time before the oldest backup", r, time.Unix(999, 0), time.Time{}, "", "outside what the store holds"},
+		{"--time after the latest WAL", r, time.Unix(5001, 0), time.Time{}, "", "outside what the store holds"},
+		{"no base backup, no --time", StoreRange{}, time.Time{}, time.Time{}, "", "no base backup"},
+	}
+	for _, tt := range tests {
+		target, recovery, err := tt.held.Plan("shop", tt.at)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "not changed") {
+				t.Errorf("%s: got %v, want an error with %q that says nothing changed", tt.name, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !target.Equal(tt.wantTarget) || recovery != tt.wantRecovery {
+			t.Errorf("%s: got %s, %q, %v; want %s, %q", tt.name, target, recovery, err, tt.wantTarget, tt.wantRecovery)
+		}
+	}
+}
+
 func TestRestoreTime(t *testing.T) {
 	got, err := ParseRestoreTime("2026-12-01T11:00:00.5+01:00")
 	if err != nil || RecoveryTarget(got) != "2026-12-01 10:00:00.500000+00" {

@@ -106,6 +106,23 @@ func (r StoreRange) BackupFor(target time.Time) string {
 	return label
 }
 
+// Plan is where restore --from-store takes project: at, or the latest
+// archived WAL when at is zero (no --time). recovery is PostgreSQL's
+// recovery target, "" for the end of the archive. A point the store cannot
+// bring back is refused.
+func (r StoreRange) Plan(project string, at time.Time) (target time.Time, recovery string, err error) {
+	target = at
+	if at.IsZero() {
+		target = r.Latest
+	} else {
+		recovery = RecoveryTarget(at)
+	}
+	if err := r.Check(project, target); err != nil {
+		return time.Time{}, "", err
+	}
+	return target, recovery, nil
+}
+
 // ParseRestoreTime reads --time: RFC 3339, e.g. 2026-12-01T10:00:00Z.
 func ParseRestoreTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
