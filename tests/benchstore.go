@@ -202,7 +202,7 @@ func crashOnce(ctx context.Context, cc *dagger.Commandcenter, res *benchResult) 
 	if _, err := psqlURL(ctx, cc, "DROP TABLE IF EXISTS rpo; CREATE TABLE rpo (i int)"); err != nil {
 		return err
 	}
-	wal, err := psqlURL(ctx, cc, "SELECT pg_walfile_name(pg_switch_wal() - 1)")
+	wal, err := closeSegment(ctx, cc)
 	if err != nil {
 		return err
 	}

@@ -330,3 +330,19 @@ func reset(ctx context.Context, cc *dagger.Commandcenter) error {
 	}
 	return nil
 }
+
+// closeSegment returns the WAL segment that holds what was written so far,
+// then writes past that segment's end so that PostgreSQL archives it. The
+// app's role may not call pg_switch_wal, which is a superuser's.
+func closeSegment(ctx context.Context, cc *dagger.Commandcenter) (string, error) {
+	segment, err := psqlURL(ctx, cc, "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
+	if err != nil {
+		return "", fmt.Errorf("read the current WAL segment: %w", err)
+	}
+	// 20000 rows of 1 KiB, more WAL than a 16 MiB segment holds.
+	const filler = "CREATE TABLE wal_filler AS SELECT repeat(md5(i::text), 32) AS pad FROM generate_series(1, 20000) i; DROP TABLE wal_filler"
+	if _, err := psqlURL(ctx, cc, filler); err != nil {
+		return "", fmt.Errorf("write past WAL segment %s: %w", segment, err)
+	}
+	return segment, nil
+}

@@ -530,7 +530,7 @@ func outage(ctx context.Context, store testStore, cc *dagger.Commandcenter) erro
 	if _, err := psqlURL(ctx, cc, "CREATE TABLE IF NOT EXISTS notes (body text); INSERT INTO notes VALUES ('during the outage')"); err != nil {
 		return err
 	}
-	wal, err := psqlURL(ctx, cc, "SELECT pg_walfile_name(pg_switch_wal() - 1)")
+	wal, err := closeSegment(ctx, cc)
 	if err != nil {
 		return err
 	}

@@ -364,7 +364,7 @@ func encrypted(ctx context.Context, store testStore, cc *dagger.Commandcenter, p
 	if n, err := psqlURL(ctx, cc, "SELECT count(*) FROM notes WHERE body = '"+value+"'"); err != nil || n != "1" {
 		return fmt.Errorf("write the row: wanted it written once, got %q (%v)", n, err)
 	}
-	segment, err := psqlURL(ctx, cc, "SELECT pg_walfile_name(pg_switch_wal() - 1)")
+	segment, err := closeSegment(ctx, cc)
 	if err != nil {
 		return err
 	}
