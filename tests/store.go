@@ -37,6 +37,24 @@ type testStore struct {
 	data    *dagger.CacheVolume
 }
 
+// fakeStore serves a Python stand-in of an S3 store (script, listening on
+// 7070 with TLS) under the store's host name, for tests of how the module
+// treats a store that misbehaves.
+func fakeStore(script string) (testStore, error) {
+	certPEM, keyPEM, err := selfSigned(storeHost)
+	if err != nil {
+		return testStore{}, err
+	}
+	return testStore{
+		service: dag.Container().From(pythonImage).
+			WithDirectory("/certs", dag.Directory().WithNewFile("s3.crt", certPEM).WithNewFile("s3.key", keyPEM)).
+			WithNewFile("/fake-s3.py", script).
+			WithExposedPort(7070).
+			AsService(dagger.ContainerAsServiceOpts{Args: []string{"python3", "/fake-s3.py"}}),
+		ca: dag.SetSecret("store-ca-fake-"+nonce(), certPEM),
+	}, nil
+}
+
 // storeSupervisor runs the gateway ("$@") while /data/.down does not
 // exist: the test takes the store down, and its port with it, by creating
 // that file, and brings it back by removing it. /data/.exit ends it, so

@@ -175,17 +175,9 @@ server.serve_forever()
 //
 // +check
 func (m *Tests) StoreWithoutConditionalWritesIsRefused(ctx context.Context) error {
-	certPEM, keyPEM, err := selfSigned(storeHost)
+	fake, err := fakeStore(fakeS3)
 	if err != nil {
 		return err
-	}
-	fake := testStore{
-		service: dag.Container().From(pythonImage).
-			WithDirectory("/certs", dag.Directory().WithNewFile("s3.crt", certPEM).WithNewFile("s3.key", keyPEM)).
-			WithNewFile("/fake-s3.py", fakeS3).
-			WithExposedPort(7070).
-			AsService(dagger.ContainerAsServiceOpts{Args: []string{"python3", "/fake-s3.py"}}),
-		ca: dag.SetSecret("store-ca-fake-"+nonce(), certPEM),
 	}
 	cc := dag.Commandcenter(fake.options("store-unconditional", storeKeyID, storeKeyValue))
 	err = refusedStart(ctx, cc, "a store without conditional writes", "does not enforce conditional writes", "got 200, not 412")

@@ -130,17 +130,9 @@ server.serve_forever()
 //
 // +check
 func (m *Tests) StoreIgnoringIfMatchIsRefused(ctx context.Context) error {
-	certPEM, keyPEM, err := selfSigned(storeHost)
+	fake, err := fakeStore(ifMatchBlindS3)
 	if err != nil {
 		return err
-	}
-	fake := testStore{
-		service: dag.Container().From(pythonImage).
-			WithDirectory("/certs", dag.Directory().WithNewFile("s3.crt", certPEM).WithNewFile("s3.key", keyPEM)).
-			WithNewFile("/fake-s3.py", ifMatchBlindS3).
-			WithExposedPort(7070).
-			AsService(dagger.ContainerAsServiceOpts{Args: []string{"python3", "/fake-s3.py"}}),
-		ca: dag.SetSecret("store-ca-ifmatch-"+nonce(), certPEM),
 	}
 	cc := dag.Commandcenter(fake.options("store-ifmatch-blind", storeKeyID, storeKeyValue))
 	err = refusedStart(ctx, cc, "a store that ignores If-Match", "does not enforce conditional writes", "If-Match: a wrong ETag got 200")
