@@ -165,7 +165,7 @@ func (m *Tests) LocalLibraryInstallsOnItsContent(ctx context.Context) error {
 	return nil
 }
 
-// A worker that exits 1 at start fails the start with its stderr, within minutes; one whose command does not exist fails it at once; a bad Procfile is refused before anything starts.
+// A worker that exits 1 at start fails the start with its stderr, without retry; one whose command does not exist fails it at once; a bad Procfile is refused before anything starts.
 //
 // +check
 func (m *Tests) FailingWorkerFailsTheStart(ctx context.Context) error {
@@ -189,6 +189,11 @@ func (m *Tests) FailingWorkerFailsTheStart(ctx context.Context) error {
 		took := time.Since(begin)
 		if err == nil || !strings.Contains(err.Error(), "start worker") || !strings.Contains(err.Error(), tc.want) {
 			return errors.Join(fmt.Errorf("Procfile %q: wanted the start to fail with %q, got %v", tc.procfile, tc.want, err), stop(ctx, cc))
+		}
+		// A deterministic failure is not retried: the retry loop's
+		// "failed 3 attempts" would say it was.
+		if strings.Contains(err.Error(), "attempts") {
+			return errors.Join(fmt.Errorf("Procfile %q: wanted the start to fail at its first attempt, got %v", tc.procfile, err), stop(ctx, cc))
 		}
 		if err := stop(ctx, cc); err != nil {
 			return err

@@ -22,7 +22,11 @@
 # itself is started again, after 1 s, then 2, 4, ... up to 60 s (back to 1 s
 # once it ran a minute), each exit noted for Status; but one that exits
 # within that many seconds of its first start ends the supervisor, so that
-# the start fails with its stderr.
+# the start fails with its stderr. Such an exit, with a status of 125 or
+# less, would repeat: the supervisor then exits 78, which the module does
+# not retry, and says so on stderr. A status above 125 keeps its own code
+# (126 and 127: not runnable, not retried either; above 128: a signal, such
+# as the out-of-memory killer's, which may not repeat).
 #
 # It exits with COMMAND's status, or 143 after a stop requested from another
 # session, only once the log copies hold COMMAND's last line.
@@ -209,6 +213,10 @@ if [ "$requested" = stop ]; then
 	status=143
 elif [ "$status" -ne 0 ]; then
 	cc_exited "$name" "$status"
+fi
+if [ -n "${COMMANDCENTER_RESTART_AFTER:-}" ] && [ -z "$settled" ] && [ -z "$requested" ] && [ "$status" -le 125 ]; then
+	echo "[commandcenter] $name exited by itself with status $status within ${COMMANDCENTER_RESTART_AFTER}s of its start: a worker must keep running; not retried, as it would exit the same way again" >&4
+	status=78
 fi
 kill -s KILL "$watcher" 2>/dev/null || :
 rm -f "$requests"

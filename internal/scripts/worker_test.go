@@ -17,11 +17,31 @@ func TestWorkerThatFailsAtStartEndsTheSupervisor(t *testing.T) {
 	s := newSandbox(t)
 	begin := time.Now()
 	_, stderr, err := s.run(workerEnv, "run", "worker", "sh", "-c", "echo no broker >&2; exit 1")
-	if exitCode(err) != 1 || !strings.Contains(stderr, "no broker") {
-		t.Fatalf("run = %v, %q; want the worker's exit status 1 and its stderr", err, stderr)
+	if exitCode(err) != 78 || !strings.Contains(stderr, "no broker") || !strings.Contains(stderr, "exited by itself with status 1") {
+		t.Fatalf("run = %v, %q; want exit status 78 (not retried), its stderr and its own status", err, stderr)
 	}
 	if took := time.Since(begin); took > 2*time.Second {
 		t.Errorf("run took %s, want the failure at once", took)
+	}
+	if exit := fields(s.read("logs/worker.exit")); exit["status"] != "1" {
+		t.Errorf("worker.exit = %v, want the command's own status 1 for Status's last_error", exit)
+	}
+}
+
+func TestWorkerEndsOfItsOwnKind(t *testing.T) {
+	for _, tc := range []struct {
+		command string
+		want    int
+	}{
+		{"exit 0", 78},             // a worker must keep running
+		{"no-such-command-x", 127}, // not runnable: its own code, not retried either
+		{"kill -KILL $$", 137},     // a signal may not repeat: retried
+	} {
+		s := newSandbox(t)
+		_, stderr, err := s.run(workerEnv, "run", "worker", "sh", "-c", tc.command)
+		if exitCode(err) != tc.want {
+			t.Errorf("a worker running %q: exit %v, %q; want %d", tc.command, err, stderr, tc.want)
+		}
 	}
 }
 
