@@ -212,7 +212,7 @@ func (c Config) moduleEnv(s Service, secrets SecretFiles) []EnvVar {
 		// A worker: the backend's environment, and a supervisor that
 		// restarts its process when it exits after its start.
 		env = append(env, c.backendEnv(secrets)...)
-		env = append(env, EnvVar{"COMMANDCENTER_RESTART_AFTER", strconv.Itoa(int(WorkerSettle.Seconds()))})
+		env = append(env, EnvVar{"COMMANDCENTER_WORKER", "1"})
 	}
 	return env
 }
