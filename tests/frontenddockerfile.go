@@ -147,7 +147,7 @@ func frontendDockerfileRefused(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// A build secret given with --docker-build-secrets reaches the Dockerfile's RUN --mount=type=secret (its SHA-256 is in the image), and its value is in none of the image's files, layers or history.
+// A build secret given with --docker-build-secrets reaches the Dockerfile's RUN --mount=type=secret (its SHA-256 is in the image), and its value is in none of the image's files, layers or history; --docker-build-args reach the frontend's build.
 //
 // +check
 func (m *Tests) BuildSecretsStayOutOfTheImage(ctx context.Context) error {
@@ -156,6 +156,10 @@ func (m *Tests) BuildSecretsStayOutOfTheImage(ctx context.Context) error {
 		return err
 	}
 	image := dag.Commandcenter(opts).Container("frontend")
+	page, err := image.File("/srv/dist/index.html").Contents(ctx)
+	if err != nil || !strings.Contains(page, buildTitle) {
+		return fmt.Errorf("--docker-build-args VITE_TITLE: wanted %q in the built page, got %q, %v", buildTitle, page, err)
+	}
 	sum, err := image.File("/srv/dist/token.sha256").Contents(ctx)
 	if err != nil || strings.TrimSpace(sum) != sha(buildToken) {
 		return fmt.Errorf("the build's RUN --mount=type=secret: wanted the secret's SHA-256 %s in the image, got %q, %v", sha(buildToken), sum, explain(err))
