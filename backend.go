@@ -56,8 +56,8 @@ func (m *Commandcenter) backendApp(ctx context.Context, deps map[stack.Service]*
 // backendImage is the backend's build: its own Dockerfile's image, or the
 // module's build on --python-image.
 func (m *Commandcenter) backendImage(ctx context.Context) (*dagger.Container, error) {
-	if m.Settings.Dockerfile.Enabled() {
-		return m.dockerfileImage(ctx)
+	if m.Settings.Dockerfile.Builds(stack.Backend) {
+		return m.dockerfileImage(ctx, stack.Backend)
 	}
 	if err := m.checkBackend(ctx); err != nil {
 		return nil, err

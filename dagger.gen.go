@@ -823,7 +823,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerBuildSecrets", err))
 				}
 			}
-			return New(source, backendPath, frontendPath, project, dbPassword, secretKey, redisPassword, postgresImage, postgresExtensions, redisImage, pythonImage, nodeImage, proxyImage, postgresPort, redisPort, backendPort, frontendPort, retryAttempts, retryBaseDelay, postgresMaxConnections, postgresSharedBuffers, redisMaxMemory, redisEvictionPolicy, backendWorkers, nodeMaxOldSpaceSize, backendCommand, frontendCommand, apiUrl, backendEnv, frontendEnv, backendEnvFile, backendHealthPath, frontendHealthPath, backendMigrate, frontendMode, npmToken, pipIndexUrl, store, storeEndpoint, storeRegion, storeUriStyle, storeCredentials, storeCa, storeEncryptionKey, storeService, storeLeaseSeconds, storeBackupInterval, procfile, backendSystemPackages, backendDockerfile, dockerBuildArgs, dockerBuildSecrets)
+			var frontendDockerfile string
+			if inputArgs["frontendDockerfile"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["frontendDockerfile"]), &frontendDockerfile)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg frontendDockerfile", err))
+				}
+			}
+			return New(source, backendPath, frontendPath, project, dbPassword, secretKey, redisPassword, postgresImage, postgresExtensions, redisImage, pythonImage, nodeImage, proxyImage, postgresPort, redisPort, backendPort, frontendPort, retryAttempts, retryBaseDelay, postgresMaxConnections, postgresSharedBuffers, redisMaxMemory, redisEvictionPolicy, backendWorkers, nodeMaxOldSpaceSize, backendCommand, frontendCommand, apiUrl, backendEnv, frontendEnv, backendEnvFile, backendHealthPath, frontendHealthPath, backendMigrate, frontendMode, npmToken, pipIndexUrl, store, storeEndpoint, storeRegion, storeUriStyle, storeCredentials, storeCa, storeEncryptionKey, storeService, storeLeaseSeconds, storeBackupInterval, procfile, backendSystemPackages, backendDockerfile, dockerBuildArgs, dockerBuildSecrets, frontendDockerfile)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

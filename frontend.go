@@ -11,8 +11,16 @@ import (
 // npmCache is the package managers' download cache during the install.
 const npmCache = "/var/cache/npm"
 
-// frontendContainer is the frontend in its mode, bound to the backend.
+// frontendContainer is the frontend, from its own Dockerfile or in its
+// mode, bound to the backend.
 func (m *Commandcenter) frontendContainer(ctx context.Context, backend *dagger.Service) (*dagger.Container, error) {
+	if m.Settings.Dockerfile.Builds(stack.Frontend) {
+		img, err := m.dockerfileImage(ctx, stack.Frontend)
+		if err != nil {
+			return nil, err
+		}
+		return m.runtime(img.WithServiceBinding(string(stack.Backend), backend), stack.Frontend, m.config()), nil
+	}
 	entries, err := m.checkFrontend(ctx)
 	if err != nil {
 		return nil, err

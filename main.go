@@ -68,8 +68,9 @@ type Commandcenter struct {
 // wrapped in one of this package as the SDK needs.
 type settings struct {
 	stack.Config
-	// WorkersRead: Config.Workers holds the workers (see withWorkers), and
-	// Config.BackendUser the backend's image's user.
+	// WorkersRead: Config.Workers holds the workers (see withWorkers),
+	// Config.BackendUser the backend's image's user, and
+	// Config.FrontendImage what the frontend's image runs.
 	WorkersRead bool
 	// RootImage: the backend's own image runs as root (see dockerfileImage).
 	RootImage bool
@@ -177,7 +178,8 @@ func New(
 	// +optional
 	backendCommand []string,
 	// Command that runs the frontend server on port 3000, instead of
-	// "./node_modules/.bin/vite --host 0.0.0.0 --port 3000 --strictPort".
+	// "./node_modules/.bin/vite --host 0.0.0.0 --port 3000 --strictPort"
+	// (or, with --frontend-dockerfile, the image's ENTRYPOINT and CMD).
 	// +optional
 	frontendCommand []string,
 	// The backend's URL as a browser on the host reaches it, given to the
@@ -303,17 +305,34 @@ func New(
 	// working directory made readable to it.
 	// +optional
 	backendDockerfile string,
-	// The arguments of --backend-dockerfile's build, KEY=VALUE items (its
-	// ARG instructions), e.g. PIP_INDEX_URL=http://pypi.internal/simple/.
+	// The arguments of the builds of --backend-dockerfile and
+	// --frontend-dockerfile, KEY=VALUE items (their ARG instructions), e.g.
+	// PIP_INDEX_URL=http://pypi.internal/simple/; both builds get them all.
 	// They are in the image's history: give credentials as
 	// --docker-build-secrets instead.
 	// +optional
 	dockerBuildArgs []string,
-	// Secrets for --backend-dockerfile's build, e.g. env:PIP_TOKEN, which a
-	// RUN --mount=type=secret,id=ID reads at /run/secrets/ID, ID being the
+	// Secrets for the builds of --backend-dockerfile and
+	// --frontend-dockerfile, e.g. env:PIP_TOKEN, which a RUN
+	// --mount=type=secret,id=ID reads at /run/secrets/ID, ID being the
 	// secret's name in Dagger. They are in no layer of the image.
 	// +optional
 	dockerBuildSecrets []*dagger.Secret,
+	// The frontend's own Dockerfile, a path in --source, e.g.
+	// frontend/Dockerfile, built as --backend-dockerfile is (--source as
+	// its context, --docker-build-args, --docker-build-secrets), instead of
+	// the module's build on --node-image. Its server is the image's
+	// ENTRYPOINT and CMD (or --frontend-command), run by the module's
+	// supervisor with the frontend's environment (PORT=3000, HOST,
+	// VITE_API_BASE_URL, BACKEND_URL, --frontend-env): it must serve on port
+	// 3000, and an image that exposes other ports only is refused. Its
+	// health check GETs --frontend-health-path with the image's curl, wget,
+	// node or python3 (an image with none is refused). It runs as the
+	// image's own user; an image whose user is root runs as the module's
+	// app user (10001), with its working directory made readable to it.
+	// Not with --frontend-mode static.
+	// +optional
+	frontendDockerfile string,
 ) (*Commandcenter, error) {
 	m := &Commandcenter{
 		Project: project, Source: source,
@@ -351,8 +370,9 @@ func New(
 			BackendMigrate:     backendMigrate,
 			Procfile:           procfile,
 			SystemPackages:     backendSystemPackages,
-			Dockerfile:         stack.Dockerfile{Backend: backendDockerfile, BuildArgs: dockerBuildArgs},
-			FrontendMode:       frontendMode,
+			Dockerfile: stack.Dockerfile{Backend: backendDockerfile, Frontend: frontendDockerfile,
+				BuildArgs: dockerBuildArgs, Secrets: len(dockerBuildSecrets) > 0},
+			FrontendMode: frontendMode,
 			Store: stack.Store{
 				URL: store, Endpoint: storeEndpoint, Region: storeRegion, URIStyle: storeUriStyle,
 				LeaseSeconds: storeLeaseSeconds, BackupInterval: storeBackupInterval,

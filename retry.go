@@ -21,8 +21,11 @@ import (
 //     well come up on the next try, unless the launcher refused it (another
 //     instance runs, a PostgreSQL major mismatch, a failed migration: see
 //     stack.Permanent), its command cannot be run at all (exit 126 or 127),
-//     or it never passed its health check in its start period (a hang,
-//     which a new attempt would only repeat from the beginning);
+//     a worker's process exited by itself within its settle time (exit 78:
+//     it would again, see internal/scripts/run.sh; a worker killed by a
+//     signal is retried), or it never passed its health check in its start
+//     period (a hang, which a new attempt would only repeat from the
+//     beginning);
 //   - validation errors never reach the retry loop: they are returned first.
 //
 // Every attempt is a new call to the engine: Service.start and the exec of a

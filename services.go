@@ -57,9 +57,11 @@ func (m *Commandcenter) Backend(ctx context.Context) (*dagger.Service, error) {
 	return m.serve(ctx, stack.Backend)
 }
 
-// Node frontend, as the image's node user, bound to the backend, serving on port 3000.
+// The frontend, bound to the backend, serving on port 3000: Vite as the node user, the static build with nginx, or --frontend-dockerfile's image.
 //
-// It and what it binds are started with retry before it is returned.
+// The static build is served as nginx's uid 101, and the image of
+// --frontend-dockerfile as its own user (10001 for a root image). It and
+// what it binds are started with retry before it is returned.
 //
 // +up
 // +cache="session"

@@ -10,8 +10,9 @@ import (
 )
 
 // withApp returns the module with the app's workers, read from the
-// Procfile, and the user of the backend's own image (see withImageUser):
-// the functions that build the project's services read them first.
+// Procfile, and what it reads from the app's own images (see
+// withImageUsers): the functions that build the project's services read
+// them first.
 func (m *Commandcenter) withApp(ctx context.Context) (*Commandcenter, error) {
 	if m.Settings.WorkersRead {
 		return m, nil
@@ -20,7 +21,7 @@ func (m *Commandcenter) withApp(ctx context.Context) (*Commandcenter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.withImageUser(ctx)
+	return m.withImageUsers(ctx)
 }
 
 // withRunning returns the module with the workers of the source's

@@ -297,6 +297,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Tests).Bench(&parent, ctx, phase, run, projects, fresh, registry)
+		case "BuildSecretsStayOutOfTheImage":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).BuildSecretsStayOutOfTheImage(&parent, ctx)
 		case "ConsumersBindUnderAnyAlias":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -339,6 +346,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).FamilySwitchKeepsRowsAndIndex(&parent, ctx)
+		case "FrontendBuildsFromItsDockerfile":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).FrontendBuildsFromItsDockerfile(&parent, ctx)
 		case "FrontendServesPage":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)

@@ -88,6 +88,8 @@ func (m *Tests) suite() []test {
 		{"FamilySwitchKeepsRowsAndIndex", m.FamilySwitchKeepsRowsAndIndex},
 		{"OldSuperuserProjectIsConverted", m.OldSuperuserProjectIsConverted},
 		{"BackendBuildsFromItsDockerfile", m.BackendBuildsFromItsDockerfile},
+		{"FrontendBuildsFromItsDockerfile", m.FrontendBuildsFromItsDockerfile},
+		{"BuildSecretsStayOutOfTheImage", m.BuildSecretsStayOutOfTheImage},
 		{"StoreKilledFirstSessionKeepsEveryRow", m.StoreKilledFirstSessionKeepsEveryRow},
 		{"StoreLeaseWaitsForTheHoldersLifetime", m.StoreLeaseWaitsForTheHoldersLifetime},
 		{"StoreIgnoringIfMatchIsRefused", m.StoreIgnoringIfMatchIsRefused},

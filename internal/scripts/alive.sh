@@ -6,7 +6,10 @@
 # commandcenter-worker-probe) has also passed for that process. The records
 # are on the run volume, which outlives the container: a record written
 # before this container's first process started is an earlier container's,
-# whose pid may be that of another process here, and does not count.
+# whose pid may be that of another process here, and does not count. Once
+# it passes, it notes in NAME.settled that the start of this instance (the
+# supervisor's, in NAME.run) is over: from then on, the supervisor starts
+# the worker again when it exits.
 set -eu
 . commandcenter-lock
 pid=$(cc_field "$cc_dir/$1.child" pid)
@@ -19,10 +22,13 @@ fi
 born=$(sed 's/.*) //' /proc/1/stat | awk '{ printf "%d\n", $20 * 10 }')
 [ "$at" -ge "$born" ] || exit 1
 [ $(($(cc_uptime_ms) - at)) -ge $(($2 * 1000)) ]
-[ "${3:-}" = probe ] || exit 0
-probed=$(cc_field "$cc_dir/$1.probe" at_ms)
-if [ "$(cc_field "$cc_dir/$1.probe" pid)" != "$pid" ] || [ "${probed:-0}" -lt "$at" ] ||
-	[ "$(cc_field "$cc_dir/$1.probe" state)" != passing ]; then
-	echo "the probe of $1 has not passed: $(cc_field "$cc_dir/$1.probe" message)" >&2
-	exit 1
+if [ "${3:-}" = probe ]; then
+	probed=$(cc_field "$cc_dir/$1.probe" at_ms)
+	if [ "$(cc_field "$cc_dir/$1.probe" pid)" != "$pid" ] || [ "${probed:-0}" -lt "$at" ] ||
+		[ "$(cc_field "$cc_dir/$1.probe" state)" != passing ]; then
+		echo "the probe of $1 has not passed: $(cc_field "$cc_dir/$1.probe" message)" >&2
+		exit 1
+	fi
 fi
+instance=$(cc_field "$cc_dir/$1.run" instance)
+[ "$(cc_field "$cc_dir/$1.settled" instance)" = "$instance" ] || cc_write "$cc_dir/$1.settled" "instance=$instance"

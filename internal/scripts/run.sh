@@ -18,11 +18,18 @@
 # this container, at the same address. A request names the instance it is
 # for, so one left behind never reaches a later instance.
 #
-# With $COMMANDCENTER_RESTART_AFTER set (a worker's), COMMAND that exits by
-# itself is started again, after 1 s, then 2, 4, ... up to 60 s (back to 1 s
-# once it ran a minute), each exit noted for Status; but one that exits
-# within that many seconds of its first start ends the supervisor, so that
-# the start fails with its stderr.
+# With $COMMANDCENTER_WORKER set (a worker's), COMMAND that exits by itself
+# once its start is over is started again, after 1 s, then 2, 4, ... up to
+# 60 s (back to 1 s once it ran a minute), each exit noted for Status. Its
+# start is over once the engine's health check (commandcenter-alive) passed
+# for this instance, which it notes in NAME.settled: a clock here would
+# count the launchers' own time, seconds on a loaded engine, as the
+# worker's. An exit before that ends the supervisor, so that the start
+# fails with its stderr. Such an exit, with a status of 125 or less, would
+# repeat: the supervisor then exits 78, which the module does not retry,
+# and says so on stderr. A status above 125 keeps its own code (126 and
+# 127: not runnable, not retried either; above 128: a signal, such as the
+# out-of-memory killer's, which may not repeat).
 #
 # It exits with COMMAND's status, or 143 after a stop requested from another
 # session, only once the log copies hold COMMAND's last line.
@@ -150,7 +157,7 @@ run_child() {
 	child_at=${up%.*}${up#*.}0
 	$group "$@" >&3 2>&4 3>&- 4>&- &
 	child=$!
-	if [ -n "${COMMANDCENTER_RESTART_AFTER:-}" ]; then
+	if [ -n "${COMMANDCENTER_WORKER:-}" ]; then
 		printf 'pid=%s\nat_ms=%s\n' "$child" "$child_at" >"$cc_dir/$name.child"
 	fi
 	cc_wait "$child"
@@ -168,15 +175,15 @@ run_child() {
 }
 
 # backoff: after COMMAND exited by itself, whether to start it again (see
-# COMMANDCENTER_RESTART_AFTER), once the delay is over; a stop or restart
-# request cuts the wait short.
+# COMMANDCENTER_WORKER), once the delay is over; a stop or restart request
+# cuts the wait short.
 settled=
 delay=1
 backoff() {
-	[ -n "${COMMANDCENTER_RESTART_AFTER:-}" ] && [ -z "$requested" ] || return 1
-	ran_ms=$(($(cc_uptime_ms) - child_at))
-	[ "$ran_ms" -ge $((COMMANDCENTER_RESTART_AFTER * 1000)) ] && settled=1
+	[ -n "${COMMANDCENTER_WORKER:-}" ] && [ -z "$requested" ] || return 1
+	[ -n "$settled" ] || [ "$(cc_field "$cc_dir/$name.settled" instance)" != "$instance" ] || settled=1
 	[ -n "$settled" ] || return 1
+	ran_ms=$(($(cc_uptime_ms) - child_at))
 	[ "$ran_ms" -lt 60000 ] || delay=1
 	cc_exited "$name" "$status"
 	cc_record "$name" "$instance" restarting "$restarts"
@@ -209,6 +216,10 @@ if [ "$requested" = stop ]; then
 	status=143
 elif [ "$status" -ne 0 ]; then
 	cc_exited "$name" "$status"
+fi
+if [ -n "${COMMANDCENTER_WORKER:-}" ] && [ -z "$settled" ] && [ -z "$requested" ] && [ "$status" -le 125 ]; then
+	echo "[commandcenter] $name exited by itself with status $status before its start passed its health check: a worker must keep running; not retried, as it would exit the same way again" >&4
+	status=78
 fi
 kill -s KILL "$watcher" 2>/dev/null || :
 rm -f "$requests"

@@ -109,11 +109,14 @@ func (c Config) Static() bool {
 }
 
 // User is who service s runs as in this configuration: as User(s), but
-// the static frontend is served by nginx, as the nginx user, and the
-// backend and its workers as the user of the backend's own image, when
+// the frontend as the user of its own image, when FrontendImage.User is
+// set, the static frontend by nginx, as the nginx user, and the backend
+// and its workers as the user of the backend's own image, when
 // BackendUser is set.
 func (c Config) User(s Service) string {
 	switch {
+	case s == Frontend && c.FrontendImage.User != "":
+		return c.FrontendImage.User
 	case s == Frontend && c.Static():
 		return User(Proxy)
 	case (s == Backend || IsWorker(s)) && c.BackendUser != "":

@@ -56,11 +56,15 @@ type Config struct {
 	// Workers are the Procfile's workers, which the module reads from the
 	// source (see ParseProcfile).
 	Workers []Worker
-	// Dockerfile is the app's own Dockerfile, if it builds the backend.
+	// Dockerfile holds the app's own Dockerfiles, if they build the
+	// backend or the frontend.
 	Dockerfile Dockerfile
 	// BackendUser is who the backend and its workers run as, uid:gid, when
 	// not the module's app user: the user of the backend's own image.
 	BackendUser string
+	// FrontendImage is how the module runs the image of the frontend's own
+	// Dockerfile, read from it (see ReadFrontendImage).
+	FrontendImage FrontendImage
 }
 
 // Images are the image references of the services.
@@ -109,7 +113,7 @@ func (c Config) Validate() error {
 	if c.Procfile != "" {
 		add(validateSubpath("--procfile", c.Procfile))
 	}
-	add(c.Dockerfile.validate())
+	add(c.validateDockerfile())
 	add(c.Images.validate())
 	add(validateExtensions(c.PostgresExtensions))
 	add(c.validatePorts())

@@ -12,10 +12,13 @@ func TestDockerfileValidate(t *testing.T) {
 		d    Dockerfile
 		want string
 	}{
+		{Dockerfile{Frontend: "frontend/Dockerfile", BuildArgs: []string{"VITE_TITLE=x"}, Secrets: true}, ""},
+		{Dockerfile{Frontend: "../web/Dockerfile"}, `--frontend-dockerfile "../web/Dockerfile" must be a relative path inside --source`},
+		{Dockerfile{Secrets: true}, "--docker-build-secrets are for the builds of --backend-dockerfile and --frontend-dockerfile"},
 		{Dockerfile{Backend: "backend/Dockerfile", BuildArgs: []string{"PIP_INDEX_URL=http://x/simple/", "EMPTY="}}, ""},
 		{Dockerfile{Backend: "../Dockerfile"}, `--backend-dockerfile "../Dockerfile" must be a relative path inside --source`},
 		{Dockerfile{Backend: "/Dockerfile"}, "must be a relative path inside --source"},
-		{Dockerfile{BuildArgs: []string{"A=1"}}, "give the Dockerfile too"},
+		{Dockerfile{BuildArgs: []string{"A=1"}}, "give a Dockerfile too"},
 		{Dockerfile{Backend: "Dockerfile", BuildArgs: []string{"A=1", "no-equals"}}, "--docker-build-args item 2 is not KEY=VALUE"},
 		{Dockerfile{Backend: "Dockerfile", BuildArgs: []string{"1X=1"}}, "--docker-build-args item 1"},
 	} {
@@ -28,6 +31,34 @@ func TestDockerfileValidate(t *testing.T) {
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("Validate(%+v) = %v, want an error with %q", tc.d, err, tc.want)
 		}
+	}
+}
+
+func TestFrontendDockerfileIsNotStatic(t *testing.T) {
+	c := validConfig()
+	c.Dockerfile.Frontend = "frontend/Dockerfile"
+	c.FrontendMode = FrontendStatic
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "--frontend-dockerfile builds the frontend's image, and --frontend-mode static") {
+		t.Errorf("Validate() = %v, want --frontend-dockerfile and static refused together", err)
+	}
+}
+
+func TestDockerfilePaths(t *testing.T) {
+	d := Dockerfile{Backend: "backend/Dockerfile", Frontend: "web/Dockerfile"}
+	got := map[Service][2]string{}
+	for _, s := range []Service{Backend, "worker", Frontend} {
+		got[s] = [2]string{d.Path(s), DockerfileFlag(s)}
+	}
+	want := map[Service][2]string{
+		Backend:  {"backend/Dockerfile", "--backend-dockerfile"},
+		"worker": {"backend/Dockerfile", "--backend-dockerfile"},
+		Frontend: {"web/Dockerfile", "--frontend-dockerfile"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Path, DockerfileFlag (-want +got):\n%s", diff)
+	}
+	if (Dockerfile{Backend: "Dockerfile"}).Builds(Frontend) {
+		t.Error("Builds(Frontend) with the backend's Dockerfile only = true, want false")
 	}
 }
 

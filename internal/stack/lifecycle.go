@@ -15,7 +15,8 @@ const (
 	// PostgreSQL major than the image's (see internal/scripts/postgres.sh).
 	ExitMajorMismatch = 76
 	// ExitConfig: the app's configuration cannot work: a migration failed, a
-	// dotenv file does not parse, the image lacks a lockfile's tool.
+	// dotenv file does not parse, the image lacks a lockfile's tool, a
+	// worker's process exited by itself at its start.
 	ExitConfig = 78
 	// ExitNotRunning: a probe found no running instance of the service.
 	ExitNotRunning = 3

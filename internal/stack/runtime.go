@@ -111,9 +111,14 @@ func (c Config) backendServer() []string {
 		"--workers", strconv.Itoa(c.Limits.BackendWorkers)}
 }
 
+// frontendServer is --frontend-command, or the ENTRYPOINT and CMD of the
+// frontend's own image, or the Vite dev server.
 func (c Config) frontendServer() []string {
 	if len(c.FrontendCommand) > 0 {
 		return c.FrontendCommand
+	}
+	if c.Dockerfile.Builds(Frontend) {
+		return c.FrontendImage.Command
 	}
 	return []string{"./node_modules/.bin/vite", "--config", ViteConfig, "--host", "0.0.0.0",
 		"--port", strconv.Itoa(InternalPort(Frontend)), "--strictPort"}
@@ -157,8 +162,10 @@ func (c Config) HealthCheck(s Service) []string {
 		return []string{"python3", "-c", "import urllib.request; urllib.request.urlopen('" + url(s) + "', timeout=2)"}
 	case s == Frontend && c.Static():
 		return []string{"wget", "-q", "-O", "/dev/null", url(s)}
+	case s == Frontend && c.Dockerfile.Builds(Frontend):
+		return c.frontendImageCheck(url(s))
 	case s == Frontend:
-		return []string{"node", "-e", "require('http').get('" + url(s) + "', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"}
+		return nodeCheck(url(s))
 	case IsWorker(s):
 		return c.workerHealthCheck(s)
 	}
@@ -212,7 +219,7 @@ func (c Config) moduleEnv(s Service, secrets SecretFiles) []EnvVar {
 		// A worker: the backend's environment, and a supervisor that
 		// restarts its process when it exits after its start.
 		env = append(env, c.backendEnv(secrets)...)
-		env = append(env, EnvVar{"COMMANDCENTER_RESTART_AFTER", strconv.Itoa(int(WorkerSettle.Seconds()))})
+		env = append(env, EnvVar{"COMMANDCENTER_WORKER", "1"})
 	}
 	return env
 }

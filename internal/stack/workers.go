@@ -38,9 +38,9 @@ const Procfile = "Procfile"
 // it (--backend-migrate).
 var procfileSkipped = []string{"web", "release"}
 
-// WorkerSettle is how long a worker's process must run before its start
-// counts: one that exits sooner fails the start, with its stderr. Later,
-// its supervisor restarts it with backoff instead.
+// WorkerSettle is how long a worker's process must run before its health
+// check passes: one that exits before that fails the start, with its
+// stderr. Later, its supervisor restarts it with backoff instead.
 const WorkerSettle = 3 * time.Second
 
 var (

@@ -61,13 +61,13 @@ func TestWorkersAreServices(t *testing.T) {
 		t.Errorf("User(worker) = %s, want the backend's %s", User("worker"), User(Backend))
 	}
 	env := c.Env("worker", Given{}.SecretFiles())
-	for _, name := range []string{"DB_PASSWORD_FILE", "REDIS_PASSWORD_FILE", "SECRET_KEY_FILE", "COMMANDCENTER_RESTART_AFTER"} {
+	for _, name := range []string{"DB_PASSWORD_FILE", "REDIS_PASSWORD_FILE", "SECRET_KEY_FILE", "COMMANDCENTER_WORKER"} {
 		if !slices.ContainsFunc(env, func(e EnvVar) bool { return e.Name == name }) {
 			t.Errorf("Env(worker) = %v, want %s", env, name)
 		}
 	}
-	if slices.ContainsFunc(c.Env(Backend, Given{}.SecretFiles()), func(e EnvVar) bool { return e.Name == "COMMANDCENTER_RESTART_AFTER" }) {
-		t.Error("Env(backend) has COMMANDCENTER_RESTART_AFTER: the backend is not restarted by its supervisor")
+	if slices.ContainsFunc(c.Env(Backend, Given{}.SecretFiles()), func(e EnvVar) bool { return e.Name == "COMMANDCENTER_WORKER" }) {
+		t.Error("Env(backend) has COMMANDCENTER_WORKER: the backend is not restarted by its supervisor")
 	}
 	if got := c.HealthCheck("worker"); len(got) == 0 || got[0] != Script("alive") {
 		t.Errorf("HealthCheck(worker) = %v, want commandcenter-alive", got)

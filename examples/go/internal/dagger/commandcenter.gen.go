@@ -79,7 +79,7 @@ func (r *Commandcenter) Backup() *File { // commandcenter (../../../../backup.go
 // Use it to inspect a service or to run a one-off command beside it, e.g.
 // a migration: `container --service backend with-exec --args
 // commandcenter-backend-env,alembic,upgrade,head`.
-func (r *Commandcenter) Container(service string) *Container { // commandcenter (../../../../services.go:110:1)
+func (r *Commandcenter) Container(service string) *Container { // commandcenter (../../../../services.go:112:1)
 	q := r.query.Select("container")
 	q = q.Arg("service", service)
 
@@ -117,10 +117,12 @@ func (r *Commandcenter) DatabaseURL(opts ...CommandcenterDatabaseURLOpts) *Secre
 	}
 }
 
-// Node frontend, as the image's node user, bound to the backend, serving on port 3000.
+// The frontend, bound to the backend, serving on port 3000: Vite as the node user, the static build with nginx, or --frontend-dockerfile's image.
 //
-// It and what it binds are started with retry before it is returned.
-func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../../services.go:66:1)
+// The static build is served as nginx's uid 101, and the image of
+// --frontend-dockerfile as its own user (10001 for a root image). It and
+// what it binds are started with retry before it is returned.
+func (r *Commandcenter) Frontend() *Service { // commandcenter (../../../../services.go:68:1)
 	q := r.query.Select("frontend")
 
 	return &Service{
@@ -309,15 +311,15 @@ type CommandcenterResetOpts struct {
 	//
 	// Confirm that the project's data is to be deleted.
 	//
-	Yes bool // commandcenter (../../../../reset.go:33:2)
+	Yes bool // commandcenter (../../../../reset.go:36:2)
 	//
 	// Confirm by repeating the project's name instead of --yes.
 	//
-	Confirm string // commandcenter (../../../../reset.go:36:2)
+	Confirm string // commandcenter (../../../../reset.go:39:2)
 	//
 	// Keep the store's copy: drop only this engine's (needs --store).
 	//
-	LocalOnly bool // commandcenter (../../../../reset.go:39:2)
+	LocalOnly bool // commandcenter (../../../../reset.go:42:2)
 }
 
 // Empty the project's volumes, so that its next start begins afresh: the database, Redis's data, generated secrets, the backend's state and the logs.
@@ -330,9 +332,12 @@ type CommandcenterResetOpts struct {
 // With a store, a reset deletes the store's copy of the project too, and
 // says so: start over means start over. --local-only is the drill: it
 // drops only this engine's copy, as a lost engine would, and keeps the
-// store's, so that the next start restores from it:
+// store's, so that the next start restores from it. It first pushes to the
+// store what this engine's copy holds and the store lacks (the last writes
+// of a killed session), and deletes nothing when the store does not take
+// them:
 // `dagger call reset --local-only --yes stack up`.
-func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { // commandcenter (../../../../reset.go:29:1)
+func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { // commandcenter (../../../../reset.go:32:1)
 	q := r.query.Select("reset")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `yes` optional argument
@@ -380,16 +385,16 @@ type CommandcenterRestoreOpts struct {
 	//
 	// The dump, e.g. --dump db.dump.
 	//
-	Dump *File // commandcenter (../../../../backup.go:77:2)
+	Dump *File // commandcenter (../../../../backup.go:79:2)
 	//
 	// Restore from the project's store (--store) instead of a dump.
 	//
-	FromStore bool // commandcenter (../../../../backup.go:80:2)
+	FromStore bool // commandcenter (../../../../backup.go:82:2)
 	//
 	// With --from-store: the point in time to restore to, RFC 3339, e.g.
 	// 2026-12-01T10:00:00Z. Default: the latest archived WAL.
 	//
-	Time string // commandcenter (../../../../backup.go:84:2)
+	Time string // commandcenter (../../../../backup.go:86:2)
 }
 
 // Replace the project's database with a dump made by Backup (or pg_dump --format=custom).
@@ -404,12 +409,14 @@ type CommandcenterRestoreOpts struct {
 //
 // With a store, --from-store [--time T] brings the database back from the
 // store instead: to its latest archived WAL, or to the point in time T. The
-// project must be stopped. The store's range is checked first: a time
-// outside it is refused, with the range, and nothing changes. Then this
-// engine's copy of the database is dropped, and the next start restores
+// project must be stopped. What this engine's copy holds that the store
+// lacks is pushed to the store first (nothing changes when the store does
+// not take it). The store's range is checked next: a time outside it is
+// refused, with the range, and nothing changes. Then this engine's copy
+// of the database is dropped, and the next start restores
 // it: `dagger call restore --from-store --time 2026-12-01T10:00:00Z stack up`.
 // The store keeps every archived write, also those after T.
-func (r *Commandcenter) Restore(opts ...CommandcenterRestoreOpts) *Commandcenter { // commandcenter (../../../../backup.go:73:1)
+func (r *Commandcenter) Restore(opts ...CommandcenterRestoreOpts) *Commandcenter { // commandcenter (../../../../backup.go:75:1)
 	q := r.query.Select("restore")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `dump` optional argument
@@ -437,7 +444,7 @@ func (r *Commandcenter) Restore(opts ...CommandcenterRestoreOpts) *Commandcenter
 // frontend on the host (5432, 6379, 8000 and 3000 by default). The four
 // services are started first, as Start does: in dependency order,
 // independent ones in parallel, each with retry.
-func (r *Commandcenter) Stack() *Service { // commandcenter (../../../../services.go:79:1)
+func (r *Commandcenter) Stack() *Service { // commandcenter (../../../../services.go:81:1)
 	q := r.query.Select("stack")
 
 	return &Service{
@@ -562,49 +569,49 @@ type CommandcenterOpts struct {
 	// frontend (package.json) are sub-directories of it. Default: the demo app
 	// in this module's repository; from your app's directory, pass --source .
 	//
-	Source *Directory // commandcenter (../../../../main.go:84:2)
+	Source *Directory // commandcenter (../../../../main.go:85:2)
 	//
 	// Path of the backend inside source.
 	//
 	//
 	// Default: "backend"
-	BackendPath string // commandcenter (../../../../main.go:87:2)
+	BackendPath string // commandcenter (../../../../main.go:88:2)
 	//
 	// Path of the frontend inside source.
 	//
 	//
 	// Default: "frontend"
-	FrontendPath string // commandcenter (../../../../main.go:90:2)
+	FrontendPath string // commandcenter (../../../../main.go:91:2)
 	//
 	// Instance name, a DNS label. Each project has its own volumes, data,
 	// secrets and logs, and its own running services in one engine.
 	//
 	//
 	// Default: "commandcenter"
-	Project string // commandcenter (../../../../main.go:94:2)
+	Project string // commandcenter (../../../../main.go:95:2)
 	//
 	// PostgreSQL password, e.g. env:DB_PASSWORD, file:./db.pass or cmd:"pass show db".
 	// Without it, a random one is generated on first start and kept with the
 	// project's data.
 	//
-	DbPassword *Secret // commandcenter (../../../../main.go:99:2)
+	DbPassword *Secret // commandcenter (../../../../main.go:100:2)
 	//
 	// The backend's SECRET_KEY. Without it, a random one is generated on first
 	// start and kept with the project's backend state.
 	//
-	SecretKey *Secret // commandcenter (../../../../main.go:103:2)
+	SecretKey *Secret // commandcenter (../../../../main.go:104:2)
 	//
 	// Redis password (requirepass). Without it, a random one is generated on
 	// first start and kept with the project's data.
 	//
-	RedisPassword *Secret // commandcenter (../../../../main.go:107:2)
+	RedisPassword *Secret // commandcenter (../../../../main.go:108:2)
 	//
 	// PostgreSQL image, official-compatible (postgres:16-alpine for a smaller
 	// one, without pgvector).
 	//
 	//
 	// Default: "pgvector/pgvector:pg16"
-	PostgresImage string // commandcenter (../../../../main.go:111:2)
+	PostgresImage string // commandcenter (../../../../main.go:112:2)
 	//
 	// Extensions the module creates, with its own superuser, in the app's
 	// database (and template1) at the first start and whenever this list
@@ -615,86 +622,86 @@ type CommandcenterOpts struct {
 	//
 	//
 	// Default: ["vector"]
-	PostgresExtensions []string // commandcenter (../../../../main.go:119:2)
+	PostgresExtensions []string // commandcenter (../../../../main.go:120:2)
 	//
 	// Redis image.
 	//
 	//
 	// Default: "redis:7-alpine"
-	RedisImage string // commandcenter (../../../../main.go:122:2)
+	RedisImage string // commandcenter (../../../../main.go:123:2)
 	//
 	// Python image the backend is built on.
 	//
 	//
 	// Default: "python:3.12-slim"
-	PythonImage string // commandcenter (../../../../main.go:125:2)
+	PythonImage string // commandcenter (../../../../main.go:126:2)
 	//
 	// Node image the frontend is built on.
 	//
 	//
 	// Default: "node:22-alpine"
-	NodeImage string // commandcenter (../../../../main.go:128:2)
+	NodeImage string // commandcenter (../../../../main.go:129:2)
 	//
 	// nginx image of the stack proxy; it must provide the stream module.
 	//
 	//
 	// Default: "nginxinc/nginx-unprivileged:alpine"
-	ProxyImage string // commandcenter (../../../../main.go:131:2)
+	ProxyImage string // commandcenter (../../../../main.go:132:2)
 	//
 	// Port the stack exposes for PostgreSQL (1024-65535).
 	//
 	//
 	// Default: 5432
-	PostgresPort int // commandcenter (../../../../main.go:134:2)
+	PostgresPort int // commandcenter (../../../../main.go:135:2)
 	//
 	// Port the stack exposes for Redis (1024-65535).
 	//
 	//
 	// Default: 6379
-	RedisPort int // commandcenter (../../../../main.go:137:2)
+	RedisPort int // commandcenter (../../../../main.go:138:2)
 	//
 	// Port the stack exposes for the backend (1024-65535).
 	//
 	//
 	// Default: 8000
-	BackendPort int // commandcenter (../../../../main.go:140:2)
+	BackendPort int // commandcenter (../../../../main.go:141:2)
 	//
 	// Port the stack exposes for the frontend (1024-65535).
 	//
 	//
 	// Default: 3000
-	FrontendPort int // commandcenter (../../../../main.go:143:2)
+	FrontendPort int // commandcenter (../../../../main.go:144:2)
 	//
 	// How many times to try starting a service before giving up (1-10).
 	//
 	//
 	// Default: 3
-	RetryAttempts int // commandcenter (../../../../main.go:146:2)
+	RetryAttempts int // commandcenter (../../../../main.go:147:2)
 	//
 	// Wait after the first failed start, as a Go duration; it doubles after
 	// each failure, with ±20% jitter, up to 30s.
 	//
 	//
 	// Default: "1s"
-	RetryBaseDelay string // commandcenter (../../../../main.go:150:2)
+	RetryBaseDelay string // commandcenter (../../../../main.go:151:2)
 	//
 	// PostgreSQL max_connections.
 	//
 	//
 	// Default: 100
-	PostgresMaxConnections int // commandcenter (../../../../main.go:153:2)
+	PostgresMaxConnections int // commandcenter (../../../../main.go:154:2)
 	//
 	// PostgreSQL shared_buffers (units kB, MB, GB, TB).
 	//
 	//
 	// Default: "128MB"
-	PostgresSharedBuffers string // commandcenter (../../../../main.go:156:2)
+	PostgresSharedBuffers string // commandcenter (../../../../main.go:157:2)
 	//
 	// Redis maxmemory (e.g. 256mb, 1gb; 0 means no limit).
 	//
 	//
 	// Default: "256mb"
-	RedisMaxMemory string // commandcenter (../../../../main.go:159:2)
+	RedisMaxMemory string // commandcenter (../../../../main.go:160:2)
 	//
 	// Redis maxmemory-policy. noeviction, Redis's own default, refuses
 	// writes once maxmemory is reached and deletes nothing: keep it when
@@ -705,88 +712,89 @@ type CommandcenterOpts struct {
 	//
 	//
 	// Default: "noeviction"
-	RedisEvictionPolicy string // commandcenter (../../../../main.go:167:2)
+	RedisEvictionPolicy string // commandcenter (../../../../main.go:168:2)
 	//
 	// Number of uvicorn worker processes (not the app's workers: see
 	// --procfile).
 	//
 	//
 	// Default: 1
-	BackendWorkers int // commandcenter (../../../../main.go:171:2)
+	BackendWorkers int // commandcenter (../../../../main.go:172:2)
 	//
 	// Node's --max-old-space-size for the frontend, in MB (set through NODE_OPTIONS).
 	//
 	//
 	// Default: 512
-	NodeMaxOldSpaceSize int // commandcenter (../../../../main.go:174:2)
+	NodeMaxOldSpaceSize int // commandcenter (../../../../main.go:175:2)
 	//
 	// Command that runs the backend server on port 8000, instead of
 	// "uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers <backend-workers>".
 	//
-	BackendCommand []string // commandcenter (../../../../main.go:178:2)
+	BackendCommand []string // commandcenter (../../../../main.go:179:2)
 	//
 	// Command that runs the frontend server on port 3000, instead of
-	// "./node_modules/.bin/vite --host 0.0.0.0 --port 3000 --strictPort".
+	// "./node_modules/.bin/vite --host 0.0.0.0 --port 3000 --strictPort"
+	// (or, with --frontend-dockerfile, the image's ENTRYPOINT and CMD).
 	//
-	FrontendCommand []string // commandcenter (../../../../main.go:182:2)
+	FrontendCommand []string // commandcenter (../../../../main.go:184:2)
 	//
 	// The backend's URL as a browser on the host reaches it, given to the
 	// frontend as VITE_API_BASE_URL. Default: http://localhost:<backend-port>.
 	//
-	APIURL string // commandcenter (../../../../main.go:186:2)
+	APIURL string // commandcenter (../../../../main.go:188:2)
 	//
 	// The backend's own environment, as KEY=VALUE items, e.g.
 	// LOG_LEVEL=debug,FEATURE_X=on. Variables the module sets
 	// (DATABASE_URL, ...) are refused. For secrets, use --backend-env-file.
 	//
-	BackendEnv []string // commandcenter (../../../../main.go:191:2)
+	BackendEnv []string // commandcenter (../../../../main.go:193:2)
 	//
 	// The frontend's own environment, as KEY=VALUE items; in static mode they
 	// are set for the build, where Vite compiles VITE_* ones into the app.
 	//
-	FrontendEnv []string // commandcenter (../../../../main.go:195:2)
+	FrontendEnv []string // commandcenter (../../../../main.go:197:2)
 	//
 	// A dotenv file of variables for the backend's process, e.g.
 	// file:./backend.env: KEY=VALUE lines, "export", quotes and # comments.
 	// The launcher parses it (never as shell) and gives the variables to the
 	// backend's process only; they are never in the container's definition.
 	//
-	BackendEnvFile *Secret // commandcenter (../../../../main.go:201:2)
+	BackendEnvFile *Secret // commandcenter (../../../../main.go:203:2)
 	//
 	// Path whose GET answers 2xx when the backend is healthy.
 	//
 	//
 	// Default: "/health"
-	BackendHealthPath string // commandcenter (../../../../main.go:204:2)
+	BackendHealthPath string // commandcenter (../../../../main.go:206:2)
 	//
 	// Path whose GET answers below 400 when the frontend is healthy.
 	//
 	//
 	// Default: "/"
-	FrontendHealthPath string // commandcenter (../../../../main.go:207:2)
+	FrontendHealthPath string // commandcenter (../../../../main.go:209:2)
 	//
 	// Command run before each start of the backend, with its environment,
 	// e.g. alembic,upgrade,head. If it fails, the start fails with its
 	// output and is not retried.
 	//
-	BackendMigrate []string // commandcenter (../../../../main.go:212:2)
+	BackendMigrate []string // commandcenter (../../../../main.go:214:2)
 	//
 	// dev: the Vite dev server. static: npm run build, then nginx serves
 	// dist/ as uid 101, with the SPA fallback to index.html.
 	//
 	//
 	// Default: "dev"
-	FrontendMode string // commandcenter (../../../../main.go:216:2)
+	FrontendMode string // commandcenter (../../../../main.go:218:2)
 	//
 	// npm registry token, given to the frontend's install only as NPM_TOKEN,
 	// which the app's .npmrc can name: //registry.example.com/:_authToken=${NPM_TOKEN}.
 	//
-	NpmToken *Secret // commandcenter (../../../../main.go:220:2)
+	NpmToken *Secret // commandcenter (../../../../main.go:222:2)
 	//
 	// Python package index URL, often with credentials, given to pip as
 	// PIP_INDEX_URL for the backend's install only.
 	//
-	PipIndexURL *Secret // commandcenter (../../../../main.go:224:2)
+	PipIndexURL *Secret // commandcenter (../../../../main.go:226:2)
 	//
 	// A durable store for the project's data outside the engine, an S3
 	// bucket and prefix: s3://BUCKET/PREFIX (AWS S3, Cloudflare R2, Google
@@ -796,37 +804,37 @@ type CommandcenterOpts struct {
 	// start whose data volume is empty restores from it by itself. The
 	// project's data is under PREFIX/<project>.
 	//
-	Store string // commandcenter (../../../../main.go:233:2)
+	Store string // commandcenter (../../../../main.go:235:2)
 	//
 	// The store's S3 endpoint, HOST[:PORT] or https://HOST[:PORT], e.g.
 	// minio.internal:9000 or <account>.r2.cloudflarestorage.com. Default:
 	// AWS S3 in --store-region. Only TLS: for a private certificate
 	// authority, give --store-ca.
 	//
-	StoreEndpoint string // commandcenter (../../../../main.go:239:2)
+	StoreEndpoint string // commandcenter (../../../../main.go:241:2)
 	//
 	// The store's region, which signs the requests (auto for Cloudflare R2).
 	//
 	//
 	// Default: "us-east-1"
-	StoreRegion string // commandcenter (../../../../main.go:242:2)
+	StoreRegion string // commandcenter (../../../../main.go:244:2)
 	//
 	// path (https://HOST/BUCKET/KEY) or host (https://BUCKET.HOST/KEY).
 	// Default: host for AWS, path for any other endpoint.
 	//
-	StoreURIStyle string // commandcenter (../../../../main.go:246:2)
+	StoreURIStyle string // commandcenter (../../../../main.go:248:2)
 	//
 	// The store's keys, as a dotenv file, e.g. file:./store.env with the
 	// lines AWS_ACCESS_KEY_ID=... and AWS_SECRET_ACCESS_KEY=... (and
 	// AWS_SESSION_TOKEN=... if needed). They reach pgBackRest and curl only
 	// in their own process, never the container's definition.
 	//
-	StoreCredentials *Secret // commandcenter (../../../../main.go:252:2)
+	StoreCredentials *Secret // commandcenter (../../../../main.go:254:2)
 	//
 	// The certificate authority of a store with a private certificate, as
 	// PEM, e.g. file:./ca.pem. Verification is never turned off.
 	//
-	StoreCa *Secret // commandcenter (../../../../main.go:256:2)
+	StoreCa *Secret // commandcenter (../../../../main.go:258:2)
 	//
 	// Encrypts everything in the store (pgBackRest's aes-256-cbc), e.g.
 	// env:CC_STORE_KEY. Needed when the database password or the SECRET_KEY
@@ -834,14 +842,14 @@ type CommandcenterOpts struct {
 	// with the data. Keep it safe: without it the store's copy cannot be
 	// read, and it cannot be changed for an existing store.
 	//
-	StoreEncryptionKey *Secret // commandcenter (../../../../main.go:263:2)
+	StoreEncryptionKey *Secret // commandcenter (../../../../main.go:265:2)
 	//
 	// An S3 service running in Dagger (e.g. MinIO or versitygw, for tests),
 	// bound under the --store-endpoint host name. From the CLI, give
 	// --store-endpoint a host the engine reaches instead: a host tunnel
 	// (tcp://...) belongs to the session that made it.
 	//
-	StoreService *Service // commandcenter (../../../../main.go:269:2)
+	StoreService *Service // commandcenter (../../../../main.go:271:2)
 	//
 	// How long the project's lease in the store lasts without renewal; it is
 	// renewed every third of it. A start on another engine waits this long
@@ -849,13 +857,13 @@ type CommandcenterOpts struct {
 	//
 	//
 	// Default: 60
-	StoreLeaseSeconds int // commandcenter (../../../../main.go:274:2)
+	StoreLeaseSeconds int // commandcenter (../../../../main.go:276:2)
 	//
 	// Time between two full base backups, a Go duration (at least 1m).
 	//
 	//
 	// Default: "24h"
-	StoreBackupInterval string // commandcenter (../../../../main.go:277:2)
+	StoreBackupInterval string // commandcenter (../../../../main.go:279:2)
 	//
 	// The Procfile, in --source, that declares the app's workers: long-running
 	// processes from the backend's image (a Celery worker and beat), one
@@ -868,14 +876,14 @@ type CommandcenterOpts struct {
 	// health and status report. Each worker is a service of the project,
 	// named NAME, in status, health, logs, restart and stop.
 	//
-	Procfile string // commandcenter (../../../../main.go:289:2)
+	Procfile string // commandcenter (../../../../main.go:291:2)
 	//
 	// System packages the backend's build needs, e.g. gcc,libpq-dev to
 	// build psycopg2 from source: installed as root with the image's apk or
 	// apt-get, before pip, in a layer the engine keeps until the list or
 	// --python-image changes. They stay in the image.
 	//
-	BackendSystemPackages []string // commandcenter (../../../../main.go:295:2)
+	BackendSystemPackages []string // commandcenter (../../../../main.go:297:2)
 	//
 	// The backend's own Dockerfile, a path in --source, e.g.
 	// backend/Dockerfile: the backend and its workers run from the image it
@@ -886,24 +894,42 @@ type CommandcenterOpts struct {
 	// whose user is root runs as the module's app user (10001), with its
 	// working directory made readable to it.
 	//
-	BackendDockerfile string // commandcenter (../../../../main.go:305:2)
+	BackendDockerfile string // commandcenter (../../../../main.go:307:2)
 	//
-	// The arguments of --backend-dockerfile's build, KEY=VALUE items (its
-	// ARG instructions), e.g. PIP_INDEX_URL=http://pypi.internal/simple/.
+	// The arguments of the builds of --backend-dockerfile and
+	// --frontend-dockerfile, KEY=VALUE items (their ARG instructions), e.g.
+	// PIP_INDEX_URL=http://pypi.internal/simple/; both builds get them all.
 	// They are in the image's history: give credentials as
 	// --docker-build-secrets instead.
 	//
-	DockerBuildArgs []string // commandcenter (../../../../main.go:311:2)
+	DockerBuildArgs []string // commandcenter (../../../../main.go:314:2)
 	//
-	// Secrets for --backend-dockerfile's build, e.g. env:PIP_TOKEN, which a
-	// RUN --mount=type=secret,id=ID reads at /run/secrets/ID, ID being the
+	// Secrets for the builds of --backend-dockerfile and
+	// --frontend-dockerfile, e.g. env:PIP_TOKEN, which a RUN
+	// --mount=type=secret,id=ID reads at /run/secrets/ID, ID being the
 	// secret's name in Dagger. They are in no layer of the image.
 	//
-	DockerBuildSecrets []*Secret // commandcenter (../../../../main.go:316:2)
+	DockerBuildSecrets []*Secret // commandcenter (../../../../main.go:320:2)
+	//
+	// The frontend's own Dockerfile, a path in --source, e.g.
+	// frontend/Dockerfile, built as --backend-dockerfile is (--source as
+	// its context, --docker-build-args, --docker-build-secrets), instead of
+	// the module's build on --node-image. Its server is the image's
+	// ENTRYPOINT and CMD (or --frontend-command), run by the module's
+	// supervisor with the frontend's environment (PORT=3000, HOST,
+	// VITE_API_BASE_URL, BACKEND_URL, --frontend-env): it must serve on port
+	// 3000, and an image that exposes other ports only is refused. Its
+	// health check GETs --frontend-health-path with the image's curl, wget,
+	// node or python3 (an image with none is refused). It runs as the
+	// image's own user; an image whose user is root runs as the module's
+	// app user (10001), with its working directory made readable to it.
+	// Not with --frontend-mode static.
+	//
+	FrontendDockerfile string // commandcenter (../../../../main.go:335:2)
 }
 
 // Commandcenter is one project's app stack.
-func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // commandcenter (../../../../main.go:78:1)
+func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // commandcenter (../../../../main.go:79:1)
 	q := r.query.Select("commandcenter")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -1113,6 +1139,10 @@ func (r *Query) Commandcenter(opts ...CommandcenterOpts) *Commandcenter { // com
 		// `dockerBuildSecrets` optional argument
 		if !querybuilder.IsZeroValue(opts[i].DockerBuildSecrets) {
 			q = q.Arg("dockerBuildSecrets", opts[i].DockerBuildSecrets)
+		}
+		// `frontendDockerfile` optional argument
+		if !querybuilder.IsZeroValue(opts[i].FrontendDockerfile) {
+			q = q.Arg("frontendDockerfile", opts[i].FrontendDockerfile)
 		}
 	}
 
