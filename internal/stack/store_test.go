@@ -216,6 +216,10 @@ func TestProtectionOfAStore(t *testing.T) {
 		}
 		return ServiceStatus{Service: Postgres, Records: f}
 	}
+	running := func(st ServiceStatus) ServiceStatus {
+		st.State = StateRunning
+		return st
+	}
 	tests := []struct {
 		name    string
 		pg      ServiceStatus
@@ -228,6 +232,12 @@ func TestProtectionOfAStore(t *testing.T) {
 		{"no base backup yet", records("backup_label", ""), false, "no base backup"},
 		{"the lease lost", records("lease_state", "lost", "lease_error", "another copy replaced this copy's lease"), false, "lost the store's lease"},
 		{"nothing recorded: postgres never ran with the store", ServiceStatus{Service: Postgres}, false, "no base backup"},
+		{"killed: its last writes only in this engine", records("wal_cluster_state", "in production"), false,
+			"postgres does not run, and this engine holds WAL that the store lacks: what the killed server wrote after its last archived segment"},
+		{"stopped while the store was down", records("wal_cluster_state", "shut down", "wal_unarchived", "000000010000000000000008"), false,
+			"1 WAL segment(s) not yet in the store (000000010000000000000008). Its next start archives it"},
+		{"stopped cleanly, everything in the store", records("wal_cluster_state", "shut down", "lease_state", "released"), true, ""},
+		{"running, segments waiting for the archiver", running(records("wal_cluster_state", "in production", "wal_unarchived", "000000010000000000000008")), true, ""},
 	}
 	for _, tt := range tests {
 		p := ProtectionOf(store, []ServiceStatus{{Service: Redis}, tt.pg})
