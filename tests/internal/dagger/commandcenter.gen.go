@@ -481,9 +481,13 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../life
 // data is kept. Without --store: store "none" and durable false, with what
 // deletes it. With one: the store, durable (a base backup is in it, the WAL
 // is archived and the lease held), last_archived_wal and last_archived_at,
-// archive_failing_since, archive_failures and archive_error, last_backup,
+// archive_failing_since, archive_failures and archive_error,
+// only_in_engine (the WAL that is in this engine and not yet in the store:
+// segments the store has not acknowledged, the writes since the last
+// archived segment, or what a killed server left), last_backup,
 // last_backup_at and backup_error, lease and lease_error, and what becomes
-// of redis; a warning when something is not durable. For example:
+// of redis; a warning when something is not durable (a stopped or killed
+// postgres whose WAL the store lacks is not). For example:
 //
 //	{"project": "shop", "checked_at": "2026-12-01T10:00:00Z",
 //	 "protection": {"store": "none", "durable": false, "warning": "..."}, "services": [
@@ -493,7 +497,7 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../life
 //	   "message": "SELECT 1 answered"}, ...]}
 //
 // It reads only, like Health, in any session.
-func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../health.go:70:1)
+func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../health.go:74:1)
 	if r.status != nil {
 		return *r.status, nil
 	}
@@ -856,11 +860,15 @@ type CommandcenterOpts struct {
 	// Default: 60
 	StoreLeaseSeconds int // commandcenter (../../../main.go:274:2)
 	//
-	// Time between two full base backups, a Go duration (at least 1m).
+	// Time between two base backups, a Go duration (at least 1m). A backup
+	// is full when the last full one is seven intervals old (weekly with the
+	// default), differential otherwise: the files changed since that full. The store keeps the last two full
+	// backups, the differential ones that depend on them and the WAL from
+	// the older one on; pgBackRest deletes what is older after each backup.
 	//
 	//
 	// Default: "24h"
-	StoreBackupInterval string // commandcenter (../../../main.go:277:2)
+	StoreBackupInterval string // commandcenter (../../../main.go:281:2)
 	//
 	// The Procfile, in --source, that declares the app's workers: long-running
 	// processes from the backend's image (a Celery worker and beat), one
@@ -873,14 +881,14 @@ type CommandcenterOpts struct {
 	// health and status report. Each worker is a service of the project,
 	// named NAME, in status, health, logs, restart and stop.
 	//
-	Procfile string // commandcenter (../../../main.go:289:2)
+	Procfile string // commandcenter (../../../main.go:293:2)
 	//
 	// System packages the backend's build needs, e.g. gcc,libpq-dev to
 	// build psycopg2 from source: installed as root with the image's apk or
 	// apt-get, before pip, in a layer the engine keeps until the list or
 	// --python-image changes. They stay in the image.
 	//
-	BackendSystemPackages []string // commandcenter (../../../main.go:295:2)
+	BackendSystemPackages []string // commandcenter (../../../main.go:299:2)
 	//
 	// The backend's own Dockerfile, a path in --source, e.g.
 	// backend/Dockerfile: the backend and its workers run from the image it
@@ -891,20 +899,20 @@ type CommandcenterOpts struct {
 	// whose user is root runs as the module's app user (10001), with its
 	// working directory made readable to it.
 	//
-	BackendDockerfile string // commandcenter (../../../main.go:305:2)
+	BackendDockerfile string // commandcenter (../../../main.go:309:2)
 	//
 	// The arguments of --backend-dockerfile's build, KEY=VALUE items (its
 	// ARG instructions), e.g. PIP_INDEX_URL=http://pypi.internal/simple/.
 	// They are in the image's history: give credentials as
 	// --docker-build-secrets instead.
 	//
-	DockerBuildArgs []string // commandcenter (../../../main.go:311:2)
+	DockerBuildArgs []string // commandcenter (../../../main.go:315:2)
 	//
 	// Secrets for --backend-dockerfile's build, e.g. env:PIP_TOKEN, which a
 	// RUN --mount=type=secret,id=ID reads at /run/secrets/ID, ID being the
 	// secret's name in Dagger. They are in no layer of the image.
 	//
-	DockerBuildSecrets []*Secret // commandcenter (../../../main.go:316:2)
+	DockerBuildSecrets []*Secret // commandcenter (../../../main.go:320:2)
 }
 
 // Commandcenter is one project's app stack.

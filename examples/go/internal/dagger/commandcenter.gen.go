@@ -309,15 +309,15 @@ type CommandcenterResetOpts struct {
 	//
 	// Confirm that the project's data is to be deleted.
 	//
-	Yes bool // commandcenter (../../../../reset.go:33:2)
+	Yes bool // commandcenter (../../../../reset.go:36:2)
 	//
 	// Confirm by repeating the project's name instead of --yes.
 	//
-	Confirm string // commandcenter (../../../../reset.go:36:2)
+	Confirm string // commandcenter (../../../../reset.go:39:2)
 	//
 	// Keep the store's copy: drop only this engine's (needs --store).
 	//
-	LocalOnly bool // commandcenter (../../../../reset.go:39:2)
+	LocalOnly bool // commandcenter (../../../../reset.go:42:2)
 }
 
 // Empty the project's volumes, so that its next start begins afresh: the database, Redis's data, generated secrets, the backend's state and the logs.
@@ -330,9 +330,12 @@ type CommandcenterResetOpts struct {
 // With a store, a reset deletes the store's copy of the project too, and
 // says so: start over means start over. --local-only is the drill: it
 // drops only this engine's copy, as a lost engine would, and keeps the
-// store's, so that the next start restores from it:
+// store's, so that the next start restores from it. It first pushes to the
+// store what this engine's copy holds and the store lacks (the last writes
+// of a killed session), and deletes nothing when the store does not take
+// them:
 // `dagger call reset --local-only --yes stack up`.
-func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { // commandcenter (../../../../reset.go:29:1)
+func (r *Commandcenter) Reset(opts ...CommandcenterResetOpts) *Commandcenter { // commandcenter (../../../../reset.go:32:1)
 	q := r.query.Select("reset")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `yes` optional argument
@@ -380,16 +383,16 @@ type CommandcenterRestoreOpts struct {
 	//
 	// The dump, e.g. --dump db.dump.
 	//
-	Dump *File // commandcenter (../../../../backup.go:77:2)
+	Dump *File // commandcenter (../../../../backup.go:79:2)
 	//
 	// Restore from the project's store (--store) instead of a dump.
 	//
-	FromStore bool // commandcenter (../../../../backup.go:80:2)
+	FromStore bool // commandcenter (../../../../backup.go:82:2)
 	//
 	// With --from-store: the point in time to restore to, RFC 3339, e.g.
 	// 2026-12-01T10:00:00Z. Default: the latest archived WAL.
 	//
-	Time string // commandcenter (../../../../backup.go:84:2)
+	Time string // commandcenter (../../../../backup.go:86:2)
 }
 
 // Replace the project's database with a dump made by Backup (or pg_dump --format=custom).
@@ -404,12 +407,14 @@ type CommandcenterRestoreOpts struct {
 //
 // With a store, --from-store [--time T] brings the database back from the
 // store instead: to its latest archived WAL, or to the point in time T. The
-// project must be stopped. The store's range is checked first: a time
-// outside it is refused, with the range, and nothing changes. Then this
-// engine's copy of the database is dropped, and the next start restores
+// project must be stopped. What this engine's copy holds that the store
+// lacks is pushed to the store first (nothing changes when the store does
+// not take it). The store's range is checked next: a time outside it is
+// refused, with the range, and nothing changes. Then this engine's copy
+// of the database is dropped, and the next start restores
 // it: `dagger call restore --from-store --time 2026-12-01T10:00:00Z stack up`.
 // The store keeps every archived write, also those after T.
-func (r *Commandcenter) Restore(opts ...CommandcenterRestoreOpts) *Commandcenter { // commandcenter (../../../../backup.go:73:1)
+func (r *Commandcenter) Restore(opts ...CommandcenterRestoreOpts) *Commandcenter { // commandcenter (../../../../backup.go:75:1)
 	q := r.query.Select("restore")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `dump` optional argument
@@ -476,9 +481,13 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../l
 // data is kept. Without --store: store "none" and durable false, with what
 // deletes it. With one: the store, durable (a base backup is in it, the WAL
 // is archived and the lease held), last_archived_wal and last_archived_at,
-// archive_failing_since, archive_failures and archive_error, last_backup,
+// archive_failing_since, archive_failures and archive_error,
+// only_in_engine (the WAL that is in this engine and not yet in the store:
+// segments the store has not acknowledged, the writes since the last
+// archived segment, or what a killed server left), last_backup,
 // last_backup_at and backup_error, lease and lease_error, and what becomes
-// of redis; a warning when something is not durable. For example:
+// of redis; a warning when something is not durable (a stopped or killed
+// postgres whose WAL the store lacks is not). For example:
 //
 //	{"project": "shop", "checked_at": "2026-12-01T10:00:00Z",
 //	 "protection": {"store": "none", "durable": false, "warning": "..."}, "services": [
@@ -488,7 +497,7 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../l
 //	   "message": "SELECT 1 answered"}, ...]}
 //
 // It reads only, like Health, in any session.
-func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:70:1)
+func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:74:1)
 	if r.status != nil {
 		return *r.status, nil
 	}
@@ -851,11 +860,15 @@ type CommandcenterOpts struct {
 	// Default: 60
 	StoreLeaseSeconds int // commandcenter (../../../../main.go:274:2)
 	//
-	// Time between two full base backups, a Go duration (at least 1m).
+	// Time between two base backups, a Go duration (at least 1m). A backup
+	// is full when the last full one is seven intervals old (weekly with the
+	// default), differential otherwise: the files changed since that full. The store keeps the last two full
+	// backups, the differential ones that depend on them and the WAL from
+	// the older one on; pgBackRest deletes what is older after each backup.
 	//
 	//
 	// Default: "24h"
-	StoreBackupInterval string // commandcenter (../../../../main.go:277:2)
+	StoreBackupInterval string // commandcenter (../../../../main.go:281:2)
 	//
 	// The Procfile, in --source, that declares the app's workers: long-running
 	// processes from the backend's image (a Celery worker and beat), one
@@ -868,14 +881,14 @@ type CommandcenterOpts struct {
 	// health and status report. Each worker is a service of the project,
 	// named NAME, in status, health, logs, restart and stop.
 	//
-	Procfile string // commandcenter (../../../../main.go:289:2)
+	Procfile string // commandcenter (../../../../main.go:293:2)
 	//
 	// System packages the backend's build needs, e.g. gcc,libpq-dev to
 	// build psycopg2 from source: installed as root with the image's apk or
 	// apt-get, before pip, in a layer the engine keeps until the list or
 	// --python-image changes. They stay in the image.
 	//
-	BackendSystemPackages []string // commandcenter (../../../../main.go:295:2)
+	BackendSystemPackages []string // commandcenter (../../../../main.go:299:2)
 	//
 	// The backend's own Dockerfile, a path in --source, e.g.
 	// backend/Dockerfile: the backend and its workers run from the image it
@@ -886,20 +899,20 @@ type CommandcenterOpts struct {
 	// whose user is root runs as the module's app user (10001), with its
 	// working directory made readable to it.
 	//
-	BackendDockerfile string // commandcenter (../../../../main.go:305:2)
+	BackendDockerfile string // commandcenter (../../../../main.go:309:2)
 	//
 	// The arguments of --backend-dockerfile's build, KEY=VALUE items (its
 	// ARG instructions), e.g. PIP_INDEX_URL=http://pypi.internal/simple/.
 	// They are in the image's history: give credentials as
 	// --docker-build-secrets instead.
 	//
-	DockerBuildArgs []string // commandcenter (../../../../main.go:311:2)
+	DockerBuildArgs []string // commandcenter (../../../../main.go:315:2)
 	//
 	// Secrets for --backend-dockerfile's build, e.g. env:PIP_TOKEN, which a
 	// RUN --mount=type=secret,id=ID reads at /run/secrets/ID, ID being the
 	// secret's name in Dagger. They are in no layer of the image.
 	//
-	DockerBuildSecrets []*Secret // commandcenter (../../../../main.go:316:2)
+	DockerBuildSecrets []*Secret // commandcenter (../../../../main.go:320:2)
 }
 
 // Commandcenter is one project's app stack.
