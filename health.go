@@ -53,9 +53,13 @@ func (m *Commandcenter) Health(ctx context.Context) (string, error) {
 // data is kept. Without --store: store "none" and durable false, with what
 // deletes it. With one: the store, durable (a base backup is in it, the WAL
 // is archived and the lease held), last_archived_wal and last_archived_at,
-// archive_failing_since, archive_failures and archive_error, last_backup,
+// archive_failing_since, archive_failures and archive_error,
+// only_in_engine (the WAL that is in this engine and not yet in the store:
+// segments the store has not acknowledged, the writes since the last
+// archived segment, or what a killed server left), last_backup,
 // last_backup_at and backup_error, lease and lease_error, and what becomes
-// of redis; a warning when something is not durable. For example:
+// of redis; a warning when something is not durable (a stopped or killed
+// postgres whose WAL the store lacks is not). For example:
 //
 //	{"project": "shop", "checked_at": "2026-12-01T10:00:00Z",
 //	 "protection": {"store": "none", "durable": false, "warning": "..."}, "services": [
@@ -97,7 +101,13 @@ func (m *Commandcenter) status(ctx context.Context, s stack.Service) stack.Servi
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	start := time.Now()
-	out, err := m.prober(s).
+	c, err := m.withWALRead(ctx, s, m.prober(s))
+	if err != nil {
+		msg := probeMessage(ctx, err)
+		return stack.ServiceStatus{Service: s, State: "unknown", LatencyMS: time.Since(start).Milliseconds(),
+			Message: msg, LastError: msg}
+	}
+	out, err := c.
 		WithEnvVariable("COMMANDCENTER_PROBE_AT", start.Format(time.RFC3339Nano)).
 		WithExec([]string{stack.Script("status"), string(s), "sh", "-c", m.probeScript(s)}).
 		Stdout(ctx)
@@ -107,6 +117,23 @@ func (m *Commandcenter) status(ctx context.Context, s stack.Service) stack.Servi
 			Message: msg, LastError: msg}
 	}
 	return stack.ParseStatus(s, out, time.Since(start))
+}
+
+// withWALRead gives postgres's status container, with a store, its data
+// volume, so that commandcenter-status reports the WAL only in this engine
+// (see stack.OnlyInEngine). It reads only. Other services are left as
+// they are.
+func (m *Commandcenter) withWALRead(ctx context.Context, s stack.Service, c *dagger.Container) (*dagger.Container, error) {
+	if s != stack.Postgres || !m.Settings.Store.Enabled() {
+		return c, nil
+	}
+	major, err := m.postgresMajor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.With(m.withPGData(major)).
+		WithEnvVariable("PGDATA", stack.PGData).
+		WithEnvVariable("COMMANDCENTER_WAL_SPOOL", stack.WALSpoolOut(m.Project)), nil
 }
 
 // prober is a client of service s: the service's own image and user, its

@@ -274,7 +274,11 @@ func New(
 	// (plus 5 s) for the lease of an engine that died to lapse (15-120).
 	// +default=60
 	storeLeaseSeconds int,
-	// Time between two full base backups, a Go duration (at least 1m).
+	// Time between two base backups, a Go duration (at least 1m). A backup
+	// is full when the last full one is seven intervals old (weekly with the
+	// default), differential otherwise: the files changed since that full. The store keeps the last two full
+	// backups, the differential ones that depend on them and the WAL from
+	// the older one on; pgBackRest deletes what is older after each backup.
 	// +default="24h"
 	storeBackupInterval string,
 	// The Procfile, in --source, that declares the app's workers: long-running

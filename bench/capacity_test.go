@@ -125,7 +125,7 @@ func TestCapacityTargetsOfPartialRuns(t *testing.T) {
 		wantRelative bool
 	}{
 		{"without N=1, no growth target", true, []string{"capacity/warm/4/failures"}, 0, false},
-		{"with the other phases, their targets too", false, []string{"capacity/warm/4/failures"}, 18, false},
+		{"with the other phases, their targets too", false, []string{"capacity/warm/4/failures"}, 19, false},
 	}
 	for _, tt := range tests {
 		r := Report{CapacityOnly: tt.capacityOnly, Samples: warmFour}

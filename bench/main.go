@@ -12,11 +12,15 @@
 // packages) after a source-only change, with the module and with the naive
 // layering; it is skipped, not failed, when its registry is unavailable.
 //
+// The archiving phase compares pgbench's TPS with WAL archiving to a store
+// against the same stack without one, interleaved in one session.
+//
 // Usage, from the repository root: go -C bench run . -out ../bench-results.json
 // (-capacity-only for the capacity phases alone, -capacity 1,4,8 for the
 // numbers of projects, -frontend-only or -skip-frontend for the frontend
 // phase, -frontend-registry for its registry, -newproject-only for a new
-// project's Start against warm Starts).
+// project's Start against warm Starts, -store-only for the archiving, store
+// and crash phases, -archiving-only for the archiving phase).
 package main
 
 import (
@@ -34,7 +38,7 @@ import (
 	"time"
 )
 
-var phases = []string{"solo", "warm", "change", "naive", "restart", "cold", "store", "crash", "newproject"}
+var phases = []string{"solo", "warm", "change", "naive", "restart", "cold", "archiving", "store", "crash", "newproject"}
 
 // driver runs the phases, each in its own engine session.
 type driver struct {
@@ -51,7 +55,8 @@ func main() {
 	enginePID := flag.Int("engine-pid", 0, "PID of the engine process as this host sees it, for the memory of the capacity phases; 0 looks for the one process named "+engineComm)
 	frontendOnly := flag.Bool("frontend-only", false, "run only the frontend phase")
 	skipFrontend := flag.Bool("skip-frontend", false, "leave out the frontend phase")
-	storeOnly := flag.Bool("store-only", false, "run only the store and crash phases (WAL archiving's cost, a 1 GB restore, the RPO)")
+	storeOnly := flag.Bool("store-only", false, "run only the archiving, store and crash phases (WAL archiving's cost, a 1 GB restore, the RPO)")
+	archivingOnly := flag.Bool("archiving-only", false, "run only the archiving phase (pgbench's TPS with the store against without it)")
 	newOnly := flag.Bool("newproject-only", false, "run only the newproject phase (a new project's Start against warm Starts, on the default image and on postgres:16-alpine)")
 	registry := flag.String("frontend-registry", "", "the npm registry the frontend phase installs the real-size fixture from (--registry of the tests module's Bench); empty for Bench's default, the lab mirror")
 	flag.Parse()
@@ -72,27 +77,35 @@ func main() {
 		err = errors.New("-newproject-only with -capacity-only, -frontend-only or -store-only: leave one out")
 	case *newOnly:
 		counts = nil
+	case *archivingOnly && (*capacityOnly || *frontendOnly || *storeOnly || *newOnly):
+		err = errors.New("-archiving-only with -capacity-only, -frontend-only, -store-only or -newproject-only: leave one out")
+	case *archivingOnly:
+		counts = nil
 	}
 	exitOn(err)
 
 	run := strconv.FormatInt(time.Now().Unix(), 36)
 	d := driver{dagger: *daggerBin, mod: *mod, run: run}
 	report := Report{Run: run, Machine: machine(), Samples: map[string][]float64{}, Installs: map[string]int{},
-		CapacityOnly: *capacityOnly, FrontendOnly: *frontendOnly, StoreOnly: *storeOnly, NewProjectOnly: *newOnly}
+		CapacityOnly: *capacityOnly, FrontendOnly: *frontendOnly, StoreOnly: *storeOnly, NewProjectOnly: *newOnly,
+		ArchivingOnly: *archivingOnly}
 	if len(counts) > 0 {
 		d.memory, report.Memory = locateEngine("/proc", *enginePID)
 	}
 	switch {
 	case *newOnly:
 		exitOn(d.runPhase("newproject", &report))
+	case *archivingOnly:
+		exitOn(d.runPhase("archiving", &report))
 	case *storeOnly:
-		exitOn(d.runPhase("store", &report))
-		exitOn(d.runPhase("crash", &report))
+		for _, phase := range []string{"archiving", "store", "crash"} {
+			exitOn(d.runPhase(phase, &report))
+		}
 	case !*capacityOnly && !*frontendOnly:
 		exitOn(d.runPhases(&report))
 	}
 	exitOn(d.runCapacity(counts, &report))
-	if !*capacityOnly && !*skipFrontend && !*storeOnly && !*newOnly {
+	if !*capacityOnly && !*skipFrontend && !*storeOnly && !*newOnly && !*archivingOnly {
 		exitOn(d.runFrontend(*registry, &report))
 	}
 	report.evaluate()

@@ -48,6 +48,7 @@ func TestTargets(t *testing.T) {
 		"restart-elsewhere/postgres": {3.1}, "restart-elsewhere/redis": {1.4}, "restart-elsewhere/backend": {4.4}, "restart-elsewhere/frontend": {5},
 		"stop/elsewhere": {4}, "stop/session": {3},
 		"cold/start": {9}, "cold/initdb": {1.2}, "store/rpo-kill-lost-old-rows": {0, 0, 0},
+		"store/pgbench-archiving-tps": {930, 950, 960}, "store/pgbench-plain-tps": {1000, 1000, 990},
 	}, Installs: map[string]int{"change/pip": 0, "change/npm": 0, "cold/pip": 0, "cold/npm": 1}}
 	r.evaluate()
 	met := map[string]bool{}
@@ -55,24 +56,25 @@ func TestTargets(t *testing.T) {
 		met[target.Name] = target.Met
 	}
 	want := map[string]bool{
-		"warm stack Start (median) <= 1.3 x longest chain of solo starts":                           true, // 7.5 <= 1.3 x (2+3+2)
-		"install steps re-run after a source-only change":                                           true,
-		"readiness lag of postgres (median) <= 0.5 s":                                               true,
-		"readiness lag of redis (median) <= 0.5 s":                                                  true,
-		"readiness lag of backend (median) <= 0.5 s":                                                false,
-		"readiness lag of frontend (median) <= 0.5 s":                                               true,
-		"Restart(postgres) in place (median) <= 1.5 x solo start of postgres+backend+frontend":      true, // 3 <= 10.5
-		"Restart(postgres) from another session (median) <= 1.5 x Restart(postgres) in the session": true,
-		"Restart(redis) in place (median) <= 1.5 x solo start of redis+backend+frontend":            true,
-		"Restart(redis) from another session (median) <= 1.5 x Restart(redis) in the session":       true,
-		"Restart(backend) in place (median) <= 1.5 x solo start of backend+frontend":                true, // 4.6 <= 7.5
-		"Restart(backend) from another session (median) <= 1.5 x Restart(backend) in the session":   true,
-		"Restart(frontend) in place (median) <= 1.5 x solo start of frontend":                       false, // 3.2 > 3
-		"Restart(frontend) from another session (median) <= 1.5 x Restart(frontend) in the session": false, // 5 > 4.8
-		"Stop from another session (median) <= 1.5 x the engine's stop in the session":              true,  // 4 <= 4.5
-		"install steps run for a new project":                                                       false, // npm ran
-		"new project's Start (median) <= warm Start + its initdb":                                   false, // 9 > 7.5 + 1.2
-		"rows acknowledged more than 60 s (archive_timeout) before a crash and lost (max)":          true,
+		"warm stack Start (median) <= 1.3 x longest chain of solo starts":                                      true, // 7.5 <= 1.3 x (2+3+2)
+		"install steps re-run after a source-only change":                                                      true,
+		"readiness lag of postgres (median) <= 0.5 s":                                                          true,
+		"readiness lag of redis (median) <= 0.5 s":                                                             true,
+		"readiness lag of backend (median) <= 0.5 s":                                                           false,
+		"readiness lag of frontend (median) <= 0.5 s":                                                          true,
+		"Restart(postgres) in place (median) <= 1.5 x solo start of postgres+backend+frontend":                 true, // 3 <= 10.5
+		"Restart(postgres) from another session (median) <= 1.5 x Restart(postgres) in the session":            true,
+		"Restart(redis) in place (median) <= 1.5 x solo start of redis+backend+frontend":                       true,
+		"Restart(redis) from another session (median) <= 1.5 x Restart(redis) in the session":                  true,
+		"Restart(backend) in place (median) <= 1.5 x solo start of backend+frontend":                           true, // 4.6 <= 7.5
+		"Restart(backend) from another session (median) <= 1.5 x Restart(backend) in the session":              true,
+		"Restart(frontend) in place (median) <= 1.5 x solo start of frontend":                                  false, // 3.2 > 3
+		"Restart(frontend) from another session (median) <= 1.5 x Restart(frontend) in the session":            false, // 5 > 4.8
+		"Stop from another session (median) <= 1.5 x the engine's stop in the session":                         true,  // 4 <= 4.5
+		"install steps run for a new project":                                                                  false, // npm ran
+		"new project's Start (median) <= warm Start + its initdb":                                              false, // 9 > 7.5 + 1.2
+		"rows acknowledged more than 60 s (archive_timeout) before a crash and lost (max)":                     true,
+		"TPS lost to WAL archiving: 1 - median with the store / median without (pgbench, one session) <= 0.10": true, // 1 - 950/1000
 	}
 	if !reflect.DeepEqual(met, want) {
 		t.Errorf("targets met = %v\nwant %v", met, want)
@@ -85,12 +87,14 @@ func TestTargets(t *testing.T) {
 // A measurement the run did not take fails the targets that read it, and
 // says so, instead of reading as 0 (which 0 <= 0 would meet).
 func TestMissingMeasurementFailsItsTarget(t *testing.T) {
-	r := Report{StoreOnly: true, Samples: map[string][]float64{}}
+	r := Report{StoreOnly: true, Samples: map[string][]float64{
+		"store/pgbench-archiving-tps": {950}, "store/pgbench-plain-tps": {1000},
+	}}
 	r.evaluate()
-	if len(r.Targets) != 1 {
-		t.Fatalf("targets = %+v, want the store's one", r.Targets)
+	if len(r.Targets) != 2 || !r.Targets[0].Met {
+		t.Fatalf("targets = %+v, want the archiving one met and the RPO one", r.Targets)
 	}
-	got := r.Targets[0]
+	got := r.Targets[1]
 	if got.Met || !reflect.DeepEqual(got.Missing, []string{"store/rpo-kill-lost-old-rows"}) || r.AllMet {
 		t.Errorf("target without its measurement = %+v, AllMet %v; want not met, naming it", got, r.AllMet)
 	}
@@ -101,9 +105,10 @@ func TestMissingMeasurementFailsItsTarget(t *testing.T) {
 
 // One old row lost in any of the crashes fails the store's target.
 func TestLostOldRowFailsTheStoreTarget(t *testing.T) {
-	r := Report{StoreOnly: true, Samples: map[string][]float64{"store/rpo-kill-lost-old-rows": {0, 1, 0}}}
+	r := Report{StoreOnly: true, Samples: map[string][]float64{"store/rpo-kill-lost-old-rows": {0, 1, 0},
+		"store/pgbench-archiving-tps": {950}, "store/pgbench-plain-tps": {1000}}}
 	r.evaluate()
-	if r.AllMet || r.Targets[0].Value != 1 {
+	if r.AllMet || r.Targets[1].Value != 1 {
 		t.Errorf("targets = %+v, AllMet %v; want the lost row to fail it", r.Targets, r.AllMet)
 	}
 }

@@ -17,18 +17,20 @@ type Report struct {
 	Machine      string `json:"machine"`
 	CapacityOnly bool   `json:"capacityOnly,omitempty"` // only the capacity phases ran
 	FrontendOnly bool   `json:"frontendOnly,omitempty"` // only the frontend phase ran
-	StoreOnly    bool   `json:"storeOnly,omitempty"`    // only the store phase ran
+	StoreOnly    bool   `json:"storeOnly,omitempty"`    // only the archiving, store and crash phases ran
 	// NewProjectOnly: only the newproject phase ran.
-	NewProjectOnly bool                 `json:"newProjectOnly,omitempty"`
-	Samples        map[string][]float64 `json:"samples"`          // seconds; capacity/…/failures and …-rows are counts, …-mib MiB, …-tps transactions per second
-	Installs       map[string]int       `json:"installs"`         // install steps executed, by phase/step
-	Errors         map[string][]string  `json:"errors,omitempty"` // failures a phase measured rather than stopped at, by phase
-	Memory         string               `json:"memory,omitempty"` // how the capacity phases' memory is measured, or why not
-	Stats          map[string]Stat      `json:"stats"`
-	Capacity       []CapacityRow        `json:"capacity,omitempty"`
-	Frontend       *FrontendRun         `json:"frontend,omitempty"` // absent when the frontend phase was left out
-	Targets        []Target             `json:"targets"`
-	AllMet         bool                 `json:"allMet"`
+	NewProjectOnly bool `json:"newProjectOnly,omitempty"`
+	// ArchivingOnly: only the archiving phase ran.
+	ArchivingOnly bool                 `json:"archivingOnly,omitempty"`
+	Samples       map[string][]float64 `json:"samples"`          // seconds; capacity/…/failures and …-rows are counts, …-mib MiB, …-tps transactions per second
+	Installs      map[string]int       `json:"installs"`         // install steps executed, by phase/step
+	Errors        map[string][]string  `json:"errors,omitempty"` // failures a phase measured rather than stopped at, by phase
+	Memory        string               `json:"memory,omitempty"` // how the capacity phases' memory is measured, or why not
+	Stats         map[string]Stat      `json:"stats"`
+	Capacity      []CapacityRow        `json:"capacity,omitempty"`
+	Frontend      *FrontendRun         `json:"frontend,omitempty"` // absent when the frontend phase was left out
+	Targets       []Target             `json:"targets"`
+	AllMet        bool                 `json:"allMet"`
 
 	missing []string // measurements read since the last check that were never taken
 }
@@ -77,15 +79,18 @@ func (r *Report) evaluate() {
 	for name, values := range r.Samples {
 		r.Stats[name] = stat(values)
 	}
-	if !r.CapacityOnly && !r.FrontendOnly && !r.StoreOnly && !r.NewProjectOnly {
+	if !r.CapacityOnly && !r.FrontendOnly && !r.StoreOnly && !r.NewProjectOnly && !r.ArchivingOnly {
 		r.phaseTargets()
 	}
 	r.Capacity = capacityRows(r.Stats)
 	r.capacityTargets()
 	r.frontendTargets()
 	r.newProjectTargets()
-	if !r.CapacityOnly && !r.FrontendOnly {
-		r.storeTargets()
+	if !r.CapacityOnly && !r.FrontendOnly && !r.NewProjectOnly {
+		r.archivingTargets()
+		if !r.ArchivingOnly {
+			r.storeTargets()
+		}
 	}
 	r.AllMet = true
 	for _, t := range r.Targets {
@@ -139,6 +144,18 @@ func (r *Report) installs(steps ...string) float64 {
 // the server's archive_timeout (60 s) before it, in any of the crashes.
 func (r *Report) storeTargets() {
 	r.check("rows acknowledged more than 60 s (archive_timeout) before a crash and lost (max)", r.maximum("store/rpo-kill-lost-old-rows"), 0)
+}
+
+// archivingTargets checks what WAL archiving costs: pgbench's median TPS
+// with the store at most 10 % below its median without one, both measured
+// in the archiving phase's one session.
+func (r *Report) archivingTargets() {
+	with, without := r.median("store/pgbench-archiving-tps"), r.median("store/pgbench-plain-tps")
+	lost := 1.0
+	if without > 0 {
+		lost = 1 - with/without
+	}
+	r.check("TPS lost to WAL archiving: 1 - median with the store / median without (pgbench, one session) <= 0.10", lost, 0.10)
 }
 
 // addErrors records errors of a phase.

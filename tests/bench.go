@@ -28,7 +28,7 @@ type benchResult struct {
 	Errors  []string             `json:"errors,omitempty"`
 }
 
-// Measure one phase of the benchmark and return its samples as JSON: solo, warm, change, naive, restart, cold, capacity, frontend, store, crash or newproject.
+// Measure one phase of the benchmark and return its samples as JSON: solo, warm, change, naive, restart, cold, capacity, frontend, archiving, store, crash or newproject.
 //
 // Run it through bench/ (see the README), which also counts the install
 // steps the engine ran, computes the statistics, reads the engine's memory
@@ -39,16 +39,17 @@ type benchResult struct {
 // frontend (testdata/realsize, about 500 npm packages from --registry)
 // after source-only changes, with the module and with the naive layering;
 // it prints "commandcenter-bench: frontend warm" once the module's install
-// is warm. The store phase measures, against an S3 server in the engine,
-// pgbench's TPS with WAL archiving on and off, the restore of a database
+// is warm. The archiving phase measures pgbench's TPS with WAL archiving
+// to an S3 server in the engine against the same stack without a store,
+// interleaved in one session; the store phase, the restore of a database
 // of about 1 GB after the drill; the crash phase, the acknowledged writes
 // that a crash (postgres killed, then the drill) loses. The newproject
 // phase times a new project's Start against warm Starts of known projects,
 // on the default image and on postgres:16-alpine, interleaved.
 func (m *Tests) Bench(
 	ctx context.Context,
-	// solo, warm, change, naive, restart, cold, capacity, frontend, store,
-	// crash or newproject.
+	// solo, warm, change, naive, restart, cold, capacity, frontend,
+	// archiving, store, crash or newproject.
 	phase string,
 	// An identifier of the benchmark run; the change, naive, cold and fresh
 	// capacity phases use it to make a change, or a project, no earlier run
@@ -72,7 +73,7 @@ func (m *Tests) Bench(
 ) (string, error) {
 	phases := map[string]func(context.Context, string, *benchResult) error{
 		"solo": benchSolo, "warm": benchWarm, "change": benchChange,
-		"naive": benchNaive, "restart": benchRestart, "cold": benchCold, "store": benchStore, "crash": benchCrash,
+		"naive": benchNaive, "restart": benchRestart, "cold": benchCold, "archiving": benchArchiving, "store": benchStore, "crash": benchCrash,
 		"newproject": benchNewProject,
 		"capacity": func(ctx context.Context, run string, res *benchResult) error {
 			return benchCapacity(ctx, run, projects, fresh, res)
@@ -83,7 +84,7 @@ func (m *Tests) Bench(
 	}
 	f, ok := phases[phase]
 	if !ok {
-		return "", fmt.Errorf("unknown phase %q: want solo, warm, change, naive, restart, cold, capacity, frontend, store, crash or newproject", phase)
+		return "", fmt.Errorf("unknown phase %q: want solo, warm, change, naive, restart, cold, capacity, frontend, archiving, store, crash or newproject", phase)
 	}
 	res := &benchResult{Phase: phase, Samples: map[string][]float64{}}
 	if err := f(ctx, run, res); err != nil {

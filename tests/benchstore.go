@@ -13,9 +13,9 @@ import (
 )
 
 // The store and crash phases of the benchmark, against versitygw in the
-// engine: write throughput with archiving on and off (pgbench) and the
-// restore of a database of about 1 GB after the drill; then the writes a
-// crash loses (the RPO).
+// engine: the restore of a database of about 1 GB after the drill; then
+// the writes a crash loses (the RPO). What archiving costs in throughput is
+// the archiving phase (bencharchiving.go).
 
 // pgbenchScale makes pgbench's tables about 1 GB (15 MB per unit).
 const pgbenchScale = 70
@@ -26,19 +26,16 @@ func benchStore(ctx context.Context, run string, res *benchResult) error {
 		return err
 	}
 	archived := store.options("bench-store", storeKeyID, storeKeyValue)
-	plain := fixture("bench-plain")
 	// Each part that fails is reported, and the others still measured.
 	note := func(part string, errs ...error) {
 		if err := errors.Join(errs...); err != nil {
 			res.Errors = append(res.Errors, part+": "+err.Error())
 		}
 	}
-	for _, o := range []dagger.CommandcenterOpts{archived, plain} {
-		cc := dag.Commandcenter(o)
-		note("throughput of "+o.Project, benchThroughput(ctx, cc, o.Store != "", res), stop(ctx, cc))
-	}
+	cc := dag.Commandcenter(archived)
+	note("load", loadTables(ctx, benchSide{"store/restore-1gb-load", cc, true}, res), stop(ctx, cc))
 	note("restore", benchRestore(ctx, archived, res))
-	note("reset", reset(ctx, dag.Commandcenter(archived)), reset(ctx, dag.Commandcenter(plain)), store.shutdown(ctx))
+	note("reset", reset(ctx, cc), store.shutdown(ctx))
 	return nil
 }
 
@@ -65,39 +62,6 @@ func pgbench(ctx context.Context, cc *dagger.Commandcenter, args string) (string
 }
 
 var tpsPattern = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
-
-// benchThroughput loads pgbench's tables (about 1 GB) and measures its
-// TPS for 30 s with 4 clients: store/pgbench-archiving-tps or
-// store/pgbench-plain-tps.
-func benchThroughput(ctx context.Context, cc *dagger.Commandcenter, archiving bool, res *benchResult) error {
-	if err := startAll(ctx, cc); err != nil {
-		return err
-	}
-	if archiving {
-		if _, err := waitDurable(ctx, cc); err != nil {
-			return err
-		}
-	}
-	took, err := timed(func() error {
-		_, err := pgbench(ctx, cc, "-i -q -s "+strconv.Itoa(pgbenchScale))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("pgbench -i: %w", err)
-	}
-	label := map[bool]string{true: "store/pgbench-archiving", false: "store/pgbench-plain"}[archiving]
-	res.add(label+"-init", took)
-	for range benchRepeats {
-		out, err := pgbench(ctx, cc, "-T 30 -c 4 -j 2")
-		found := tpsPattern.FindStringSubmatch(out)
-		if err != nil || found == nil {
-			return fmt.Errorf("pgbench: %v\n%s", err, out)
-		}
-		tps, _ := strconv.ParseFloat(found[1], 64)
-		res.Samples[label+"-tps"] = append(res.Samples[label+"-tps"], tps)
-	}
-	return nil
-}
 
 // benchRestore takes a fresh base backup of the loaded database (the
 // project started again with a backup interval of 1 min), stops it, drops

@@ -257,16 +257,30 @@ backup_due() {
 	[ $(($(date +%s) - last)) -ge "$COMMANDCENTER_STORE_BACKUP_SECONDS" ]
 }
 
+# backup_type: full for this copy's first base backup (a new database, or
+# one restored to a point in time, on a timeline of its own) and when the
+# store's newest full backup ended COMMANDCENTER_STORE_FULL_SECONDS ago or
+# more (seven backup intervals: weekly with the default 24 h); diff
+# otherwise: the files changed since that full, which a restore reads with
+# it. pgBackRest itself takes a full when the store holds none.
+backup_type() {
+	[ "$(cc_field "$cc_dir/postgres.backup" copy)" = "$copy" ] || { echo full; return 0; }
+	pgb info --output=json >"$cc_tmp/info" 2>/dev/null || { echo full; return 0; }
+	full=$(jq -r '[.[0].backup[]? | select(.type == "full") | .timestamp.stop] | last // 0' "$cc_tmp/info")
+	if [ $(($(date +%s) - full)) -lt "$COMMANDCENTER_STORE_FULL_SECONDS" ]; then echo diff; else echo full; fi
+}
+
 backup() {
 	began=$(cc_uptime_ms)
 	status=0
-	pgb backup --type=full 2>"$cc_tmp/backup" || status=$?
+	kind=$(backup_type)
+	pgb backup "--type=$kind" 2>"$cc_tmp/backup" || status=$?
 	if [ "$status" -eq 0 ]; then
 		pgb info --output=json >"$cc_tmp/info" 2>/dev/null || :
 		label=$(latest_label)
 		cc_write "$cc_dir/postgres.backup" "label=$label" "at=$(cc_now)" "epoch=$(date +%s)" "copy=$copy" \
-			"took_ms=$(($(cc_uptime_ms) - began))" "error="
-		say "postgres: base backup $label in the store, in $(($(cc_uptime_ms) - began)) ms"
+			"type=$kind" "took_ms=$(($(cc_uptime_ms) - began))" "error="
+		say "postgres: $kind base backup $label in the store, in $(($(cc_uptime_ms) - began)) ms"
 	else
 		error=$(cc_last_error "$cc_tmp/backup")
 		[ -n "$error" ] || error="pgbackrest backup exited with status $status (stopped with the server?)"

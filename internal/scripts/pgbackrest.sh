@@ -8,8 +8,14 @@
 #
 # For archive-push, it notes in $COMMANDCENTER_LOG_DIR/postgres.archive the
 # last archived WAL and when, or, while archiving fails, since when and the
-# last error, for Status.
+# last error, for Status. Archiving is asynchronous (pgbackrest.conf), but
+# archive-push returns 0 only once the segment is in the store: its
+# background process acknowledges each segment the store took.
 set -eu
+# The project's lock (fd 9, which the server's processes inherit from the
+# launcher) is not pgBackRest's to hold: the asynchronous archive-push and
+# archive-get run on in a session of their own, beyond the server's group.
+exec 9>&-
 . commandcenter-lock
 . commandcenter-store
 cc_store_keys

@@ -104,6 +104,9 @@ type Protection struct {
 	LastBackupAt  string `json:"last_backup_at,omitempty"`
 	BackupError   string `json:"backup_error,omitempty"`
 	BackupErrorAt string `json:"backup_error_at,omitempty"`
+	// OnlyInEngine says which WAL is in this engine and not yet in the
+	// store (see OnlyInEngine).
+	OnlyInEngine string `json:"only_in_engine,omitempty"`
 	// Lease is this engine's hold on the store: held, released or lost.
 	Lease      string `json:"lease,omitempty"`
 	LeaseError string `json:"lease_error,omitempty"`
@@ -122,9 +125,11 @@ func ProtectionOf(store Store, statuses []ServiceStatus) Protection {
 		return EngineCacheOnly
 	}
 	var f map[string]string
+	running := false
 	for _, st := range statuses {
 		if st.Service == Postgres {
-			f = st.Records
+			// an instance holds its lock: its archiver works on
+			f, running = st.Records, st.State == StateRunning || st.State == StateRestarting || st.State == StateStopping
 		}
 	}
 	p := Protection{
@@ -135,12 +140,16 @@ func ProtectionOf(store Store, statuses []ServiceStatus) Protection {
 		Lease: f["lease_state"], LeaseError: f["lease_error"], Redis: RedisNotInStore,
 	}
 	p.ArchiveFailures, _ = strconv.Atoi(f["archive_failures"])
+	var stranded bool
+	p.OnlyInEngine, stranded = OnlyInEngine(f, running)
 	switch {
 	case p.Lease == "lost":
 		p.Warning = "this engine lost the store's lease to another copy, and stopped writing: " + p.LeaseError
 	case p.ArchiveFailingSince != "":
 		p.Warning = fmt.Sprintf("archiving to the store fails since %s (%d attempts; %s): writes since %s are only in this engine until the store is back, and archiving then catches up",
 			p.ArchiveFailingSince, p.ArchiveFailures, p.ArchiveError, orUnknown(p.LastArchivedAt))
+	case stranded:
+		p.Warning = strandedWarning(p.OnlyInEngine)
 	case p.LastBackup == "":
 		p.Warning = "the store has no base backup of this database yet: until the first one is made, it cannot be restored from the store"
 	default:
@@ -223,7 +232,7 @@ func ParseStatus(s Service, out string, latency time.Duration) ServiceStatus {
 			ThisInstance: st.Instance != "" && f["restored_instance"] == st.Instance}
 		st.Restored.TookMS, _ = strconv.ParseInt(f["restored_took_ms"], 10, 64)
 	}
-	if f["archive_at"] != "" || f["backup_at"] != "" || f["lease_state"] != "" || f["archive_failing_since"] != "" {
+	if f["archive_at"] != "" || f["backup_at"] != "" || f["lease_state"] != "" || f["archive_failing_since"] != "" || f["wal_cluster_state"] != "" {
 		st.Records = f
 	}
 	if st.Message == "" {

@@ -25,7 +25,9 @@ type Store struct {
 	URIStyle string
 	// LeaseSeconds is how long a lease lives without renewal.
 	LeaseSeconds int
-	// BackupInterval is the time between two full base backups, a Go duration.
+	// BackupInterval is the time between two base backups, a Go duration:
+	// full when the newest full one is FullBackupEvery intervals old,
+	// differential otherwise.
 	BackupInterval string
 }
 
@@ -189,11 +191,31 @@ func (t StoreTarget) LeaseKey(project string) string {
 	return strings.TrimPrefix(t.RepoPath(project), "/") + "/commandcenter/lease"
 }
 
+// StoreSpoolDir is pgBackRest's spool, on the data volume, inside PGDATA:
+// the asynchronous archive-push writes there an acknowledgement for each
+// segment it has stored in the store (PostgreSQL marks a segment archived
+// only then), and the asynchronous archive-get queues the WAL a recovery
+// will ask for. It goes with the data directory: whatever empties PGDATA
+// (a restore, the drill, a reset) empties it, so no acknowledgement of
+// another database's segment outlives it. The base backups leave it out.
+const StoreSpoolDir = PGData + "/" + storeSpoolName
+
+const storeSpoolName = "pgbackrest-spool"
+
 // PgBackRestConfig is pgBackRest's configuration for project: the stanza
 // is the project, in the project's directory of the bucket. It holds no
 // secret: commandcenter-pgbackrest gives pgBackRest the keys in its own
 // environment. Every pgBackRest command, restore_command's too, runs
 // through that wrapper (cmd).
+//
+// WAL is archived asynchronously (archive-async, two pushes in parallel),
+// compressed with lz4 at level 1, its fastest. PostgreSQL still counts a
+// segment archived only once it is in the store: archive-push returns
+// when the asynchronous process has acknowledged that segment, and no
+// archive-push-queue-max is set, the option that would acknowledge
+// segments it drops. The store keeps two full backups, the differential
+// ones that depend on them and the WAL from the oldest on (the schedule:
+// commandcenter-pg-store's backup_type).
 func PgBackRestConfig(project string, t StoreTarget, g StoreGiven) string {
 	lines := []string{
 		"[global]",
@@ -207,6 +229,9 @@ func PgBackRestConfig(project string, t StoreTarget, g StoreGiven) string {
 		"repo1-retention-full=2",
 		"cmd=" + Script("pgbackrest"),
 		"compress-type=lz4",
+		"compress-level=1",
+		"archive-async=y",
+		"spool-path=" + StoreSpoolDir,
 		"io-timeout=20",
 		"archive-timeout=60",
 		"log-level-console=warn",
@@ -221,9 +246,15 @@ func PgBackRestConfig(project string, t StoreTarget, g StoreGiven) string {
 	if g.EncryptionKey {
 		lines = append(lines, "repo1-cipher-type=aes-256-cbc")
 	}
+	lines = append(lines, "", "[global:archive-push]", "process-max=2", "", "[global:backup]", "exclude="+storeSpoolName)
 	lines = append(lines, "", "["+project+"]", "pg1-path="+PGData, "pg1-socket-path=/var/run/postgresql", "pg1-user="+Superuser, "pg1-database="+DBName)
 	return strings.Join(lines, "\n") + "\n"
 }
+
+// FullBackupEvery is how many backup intervals pass between two full base
+// backups; the backups between are differential. With the default interval
+// of 24 h: a full backup a week, a differential one each other day.
+const FullBackupEvery = 7
 
 // StoreEnv is what the postgres container's scripts need to know of the
 // store, none of it secret.
@@ -236,6 +267,7 @@ func (c Config) StoreEnv(t StoreTarget, g StoreGiven) []EnvVar {
 		{"COMMANDCENTER_STORE_LEASE_KEY", t.LeaseKey(c.Project)},
 		{"COMMANDCENTER_STORE_LEASE_SECONDS", strconv.Itoa(c.Store.LeaseSeconds)},
 		{"COMMANDCENTER_STORE_BACKUP_SECONDS", strconv.Itoa(int(interval.Seconds()))},
+		{"COMMANDCENTER_STORE_FULL_SECONDS", strconv.Itoa(int(interval.Seconds()) * FullBackupEvery)},
 		{"COMMANDCENTER_STORE_CREDENTIALS", StoreCredentialsFile},
 		{"COMMANDCENTER_GENERATED_DIR", GeneratedDBDir},
 		{"PGBACKREST_CONFIG", PgBackRestConf},

@@ -90,12 +90,15 @@ func TestPgBackRestConfig(t *testing.T) {
 	got := PgBackRestConfig("shop", target, StoreGiven{Credentials: true, CA: true, EncryptionKey: true})
 	for _, line := range []string{"repo1-s3-bucket=team-backups", "repo1-s3-endpoint=minio.internal", "repo1-storage-port=9000",
 		"repo1-path=/cc/shop", "repo1-s3-uri-style=path", "repo1-storage-ca-file=" + StoreCAFile,
-		"repo1-cipher-type=aes-256-cbc", "cmd=/usr/local/bin/commandcenter-pgbackrest", "[shop]", "pg1-path=" + PGData} {
+		"repo1-cipher-type=aes-256-cbc", "cmd=/usr/local/bin/commandcenter-pgbackrest", "[shop]", "pg1-path=" + PGData,
+		"archive-async=y", "spool-path=" + PGData + "/pgbackrest-spool", "compress-type=lz4", "compress-level=1",
+		"[global:archive-push]\nprocess-max=2", "[global:backup]\nexclude=pgbackrest-spool", "repo1-retention-full=2"} {
 		if !strings.Contains(got, line+"\n") {
 			t.Errorf("PgBackRestConfig() lacks %q:\n%s", line, got)
 		}
 	}
-	for _, secret := range []string{"s3-key", "cipher-pass", "verify-tls"} {
+	// archive-push-queue-max acknowledges the segments it drops: never set
+	for _, secret := range []string{"s3-key", "cipher-pass", "verify-tls", "queue-max"} {
 		if strings.Contains(got, secret) {
 			t.Errorf("PgBackRestConfig() sets %q, which must come from the environment or never be set:\n%s", secret, got)
 		}
@@ -112,7 +115,8 @@ func TestSecretKeyMovesToPostgresWithAStore(t *testing.T) {
 	}
 	env := Config{Project: "p", Store: validStore(), StoreGiven: StoreGiven{Credentials: true}}.moduleEnv(Postgres, got)
 	want := map[string]string{"SECRET_KEY_FILE": GeneratedDBDir + "/secret-key", "COMMANDCENTER_STOP_GRACE": "30",
-		"COMMANDCENTER_BEFORE_STOP": "/usr/local/bin/commandcenter-pg-store flush", "COMMANDCENTER_STORE": "s3://team-backups/cc"}
+		"COMMANDCENTER_BEFORE_STOP": "/usr/local/bin/commandcenter-pg-store flush", "COMMANDCENTER_STORE": "s3://team-backups/cc",
+		"COMMANDCENTER_STORE_BACKUP_SECONDS": "86400", "COMMANDCENTER_STORE_FULL_SECONDS": "604800"}
 	for _, e := range env {
 		if v, ok := want[e.Name]; ok && v == e.Value {
 			delete(want, e.Name)
@@ -212,6 +216,10 @@ func TestProtectionOfAStore(t *testing.T) {
 		}
 		return ServiceStatus{Service: Postgres, Records: f}
 	}
+	running := func(st ServiceStatus) ServiceStatus {
+		st.State = StateRunning
+		return st
+	}
 	tests := []struct {
 		name    string
 		pg      ServiceStatus
@@ -224,6 +232,12 @@ func TestProtectionOfAStore(t *testing.T) {
 		{"no base backup yet", records("backup_label", ""), false, "no base backup"},
 		{"the lease lost", records("lease_state", "lost", "lease_error", "another copy replaced this copy's lease"), false, "lost the store's lease"},
 		{"nothing recorded: postgres never ran with the store", ServiceStatus{Service: Postgres}, false, "no base backup"},
+		{"killed: its last writes only in this engine", records("wal_cluster_state", "in production"), false,
+			"postgres does not run, and this engine holds WAL that the store lacks: what the killed server wrote after its last archived segment"},
+		{"stopped while the store was down", records("wal_cluster_state", "shut down", "wal_unarchived", "000000010000000000000008"), false,
+			"1 WAL segment(s) not yet in the store (000000010000000000000008). Its next start archives it"},
+		{"stopped cleanly, everything in the store", records("wal_cluster_state", "shut down", "lease_state", "released"), true, ""},
+		{"running, segments waiting for the archiver", running(records("wal_cluster_state", "in production", "wal_unarchived", "000000010000000000000008")), true, ""},
 	}
 	for _, tt := range tests {
 		p := ProtectionOf(store, []ServiceStatus{{Service: Redis}, tt.pg})

@@ -144,6 +144,7 @@ var notTests = map[string]bool{
 	"InsecureRootCapabilities": true, "NoSuchBucket": true, "SignatureDoesNotMatch": true,
 	"StopSessionServices": true, "WithEnvVariable": true, "WithoutSecretVariable": true,
 	"commandcenter-p-logs-backend": true, // a container's name
+	"archive-push-queue-max":       true, // a pgBackRest option
 }
 
 // cited matches a backquoted name of three capitalised words or more, a
