@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
-	"time"
 
 	"dagger/tests/internal/dagger"
 )
@@ -45,35 +42,15 @@ func benchNewProject(ctx context.Context, run string, res *benchResult) error {
 				return err
 			}
 		}
-		if err := clusterTime(ctx, fresh, res); err != nil {
+		made, err := initdbTime(ctx, fresh)
+		if err != nil {
 			return err
 		}
+		res.add("new/cluster", made)
 		if err := reset(ctx, fresh); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-// clusterMade is the launcher's line that says how long a new cluster took.
-var clusterMade = regexp.MustCompile(`postgres cluster copied from the image's template in ([0-9]+) ms`)
-
-// clusterTime adds, as new/cluster, how long the launcher of the new
-// project cc took to make its cluster, read from its postgres log.
-func clusterTime(ctx context.Context, cc *dagger.Commandcenter, res *benchResult) error {
-	logs, err := serviceLogs(ctx, cc, "postgres", 200)
-	if err != nil {
-		return fmt.Errorf("new project's postgres log: %w", err)
-	}
-	m := clusterMade.FindStringSubmatch(logs)
-	if m == nil {
-		return fmt.Errorf("new project's postgres log: wanted the line %q, got:\n%s", clusterMade, logs)
-	}
-	ms, err := strconv.Atoi(m[1])
-	if err != nil {
-		return err
-	}
-	res.add("new/cluster", time.Duration(ms)*time.Millisecond)
 	return nil
 }
 
