@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"dagger/commandcenter/internal/dagger"
@@ -179,8 +180,10 @@ func (m *Commandcenter) restoreInto(ctx context.Context, pg *dagger.Service, dum
 		WithExec([]string{"sh", "-c", withPGPassword + restoreScript, "sh", dumpPath}).
 		Sync(ctx)
 	var execErr *dagger.ExecError
-	if errors.As(err, &execErr) && execErr.ExitCode == 3 {
-		return fmt.Errorf("restore: pg_restore failed, and the database was not changed:\n%s", stack.LastLines(execErr.Stderr, 10))
+	if errors.As(err, &execErr) {
+		if failed := stack.RestoreFailed(execErr.ExitCode, execErr.Stderr); failed != nil {
+			return failed
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("restore: %w", withStderr(err))
@@ -193,11 +196,12 @@ func (m *Commandcenter) restoreInto(ctx context.Context, pg *dagger.Service, dum
 const withPGPassword = `PGPASSWORD=$(cat "$PASSWORD_FILE") && export PGPASSWORD && `
 
 // restoreScript restores the dump at $1 into commandcenter_restore, as the
-// app's role, which then owns what it restores; exit 3
-// means pg_restore failed and the scratch database was dropped. Then the
+// app's role, which then owns what it restores; exit
+// stack.ExitRestoreFailed means pg_restore failed and the scratch database was dropped. Then the
 // restored database takes the place of commandcenter, whose connections
 // are closed first, and the replaced one is dropped.
-var restoreScript = strings.NewReplacer("{db}", stack.DBName, "{role}", stack.DBUser).Replace(`set -e
+var restoreScript = strings.NewReplacer("{db}", stack.DBName, "{role}", stack.DBUser,
+	"{failed}", strconv.Itoa(stack.ExitRestoreFailed)).Replace(`set -e
 q() { psql -h postgres -U {role} -d postgres -v ON_ERROR_STOP=1 -qc "$1"; }
 q 'DROP DATABASE IF EXISTS {db}_restore'
 q 'CREATE DATABASE {db}_restore'
@@ -208,7 +212,7 @@ list=$(mktemp)
 pg_restore --list "$1" | grep -v '^[0-9]*; [0-9]* [0-9]* COMMENT - EXTENSION ' >"$list"
 if ! pg_restore -h postgres -U {role} -d {db}_restore --no-owner --no-acl --exit-on-error --use-list="$list" "$1"; then
 	q 'DROP DATABASE {db}_restore'
-	exit 3
+	exit {failed}
 fi
 q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}' AND pid <> pg_backend_pid()" >/dev/null
 psql -h postgres -U {role} -d postgres -v ON_ERROR_STOP=1 -q <<'SQL'

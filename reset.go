@@ -41,13 +41,11 @@ func (m *Commandcenter) Reset(
 	// +optional
 	localOnly bool,
 ) (*Commandcenter, error) {
-	if err := stack.ConfirmReset(m.Project, yes, confirm); err != nil {
+	plan, err := stack.PlanReset(m.Project, m.Settings.Store, yes, confirm, localOnly)
+	if err != nil {
 		return nil, err
 	}
-	if localOnly && !m.Settings.Store.Enabled() {
-		return nil, errors.New("--local-only keeps the store's copy, and this project has no store (--store): without one, this engine's copy is the only one; nothing was deleted")
-	}
-	m, err := m.withRunning(ctx)
+	m, err = m.withRunning(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -59,18 +57,13 @@ func (m *Commandcenter) Reset(
 	if err != nil {
 		return nil, err
 	}
-	if m.Settings.Store.Enabled() && !localOnly {
-		if err := m.dropStore(ctx); err != nil {
-			return nil, fmt.Errorf("reset project %q: the store's copy was not deleted, nor was anything else: %w", m.Project, err)
-		}
-	}
-	if localOnly {
-		if err := m.catchUpStore(ctx); err != nil {
-			return nil, fmt.Errorf("reset --local-only: nothing was deleted: %w", err)
+	if plan.StoreCommand != "" {
+		if _, err := m.storeRun(ctx, plan.StoreCommand); err != nil {
+			return nil, plan.StoreFailed(m.Project, err)
 		}
 	}
 	err = inParallel(m.config().Logged(), func(s stack.Service) error {
-		return m.resetService(ctx, s, m.resetVolumes(s, major, cluster))
+		return m.resetService(ctx, s, m.config().ResetMounts(s, major, cluster))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reset project %q: %w", m.Project, err)
@@ -102,39 +95,16 @@ if cc_running "$1"; then echo "running since $(cc_started "$1")"; else cat "$cc_
 	return stack.Stopped(m.Project, logged, states)
 }
 
-// resetVolumes maps the mount paths of service s's volumes, as s mounts
-// them, to the volumes. For postgres, that is the data volume of the
-// image's major and of the project's cluster, when that is another one.
-func (m *Commandcenter) resetVolumes(s stack.Service, major, cluster string) map[string]dagger.WithContainerFunc {
-	volumes := map[string]dagger.WithContainerFunc{stack.LogDir: m.withRunVolume(s)}
-	user := m.user(s)
-	switch s {
-	case stack.Postgres:
-		volumes[stack.PGData] = m.withPGData(major)
-		volumes[stack.GeneratedDBDir] = withVolume(stack.GeneratedDBDir, stack.Volume(m.Project, "db-secret"), user)
-		if cluster != "" && cluster != major {
-			other := "/var/lib/postgresql/data-" + cluster
-			volumes[other] = withVolume(other, stack.PGDataVolume(m.Project, cluster), user)
-		}
-	case stack.Redis:
-		volumes["/data"] = m.withRedisData()
-		volumes[stack.GeneratedRedisDir] = withVolume(stack.GeneratedRedisDir, stack.Volume(m.Project, "redis-secret"), user)
-	case stack.Backend:
-		volumes[stack.StateDir] = withVolume(stack.StateDir, stack.Volume(m.Project, "backend-state"), user)
-	}
-	return volumes
-}
-
 // resetService empties the given volumes of s under s's lock
 // (internal/scripts/reset.sh).
-func (m *Commandcenter) resetService(ctx context.Context, s stack.Service, volumes map[string]dagger.WithContainerFunc) error {
+func (m *Commandcenter) resetService(ctx context.Context, s stack.Service, mounts []stack.Mount) error {
 	c := m.reader(s).With(withScripts("lock", "reset")).
 		WithEnvVariable("COMMANDCENTER_PROJECT", m.Project).
 		WithEnvVariable("COMMANDCENTER_RESET_AT", now())
 	args := []string{stack.Script("reset"), string(s)}
-	for path, mount := range volumes {
-		c = c.With(mount)
-		args = append(args, path)
+	for _, v := range mounts {
+		c = c.With(withVolume(v.Path, v.Volume, v.Owner))
+		args = append(args, v.Path)
 	}
 	_, err := c.WithExec(args).Sync(ctx)
 	var execErr *dagger.ExecError

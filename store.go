@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"dagger/commandcenter/internal/dagger"
 	"dagger/commandcenter/internal/stack"
@@ -103,9 +102,10 @@ func (m *Commandcenter) checkStore(ctx context.Context) error {
 		return nil
 	}
 	_, err := m.storeRun(ctx, "check")
-	if err != nil && m.status(ctx, stack.Postgres).State == stack.StateRunning {
-		fmt.Fprintf(os.Stderr, "project %q: %v\nIts postgres runs, and keeps serving: see `dagger call status` for its archiving\n", m.Project, err)
-		return nil
+	runs := err != nil && m.status(ctx, stack.Postgres).State == stack.StateRunning
+	warning, err := stack.StoreCheckVerdict(m.Project, err, runs)
+	if warning != "" {
+		fmt.Fprintln(os.Stderr, warning)
 	}
 	return err
 }
@@ -113,16 +113,9 @@ func (m *Commandcenter) checkStore(ctx context.Context) error {
 // restoreFromStore checks that the store can bring the database back to
 // at, then drops this engine's copy, so that the next start restores it.
 func (m *Commandcenter) restoreFromStore(ctx context.Context, at string) error {
-	if !m.Settings.Store.Enabled() {
-		return errors.New("--from-store needs the project's store: add --store s3://BUCKET/PREFIX and its other flags")
-	}
-	var target time.Time
-	if at != "" {
-		t, err := stack.ParseRestoreTime(at)
-		if err != nil {
-			return err
-		}
-		target = t
+	target, err := stack.StoreRestoreTime(m.Settings.Store, at)
+	if err != nil {
+		return err
 	}
 	if _, err := m.checkStopped(ctx); err != nil {
 		return fmt.Errorf("restore --from-store: %w", err)
@@ -134,8 +127,7 @@ func (m *Commandcenter) restoreFromStore(ctx context.Context, at string) error {
 	if err != nil {
 		return err
 	}
-	info, archive, _ := strings.Cut(out, "\n")
-	r, err := stack.ParseStoreRange(info, archive)
+	r, err := stack.ParseStoreRangeOutput(out)
 	if err != nil {
 		return err
 	}
@@ -147,8 +139,7 @@ func (m *Commandcenter) restoreFromStore(ctx context.Context, at string) error {
 	if _, err := m.storeRun(ctx, "restore-to", recovery, backup); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "project %q: the next start restores the database from the store %s, to %s (base backup %s)\n",
-		m.Project, m.Settings.Store.URL, target.Format(time.RFC3339), backup)
+	fmt.Fprintln(os.Stderr, stack.StoreRestoreReport(m.Project, m.Settings.Store.URL, target, backup))
 	return nil
 }
 
@@ -158,11 +149,5 @@ func (m *Commandcenter) restoreFromStore(ctx context.Context, at string) error {
 // the segments, when the store does not take them.
 func (m *Commandcenter) catchUpStore(ctx context.Context) error {
 	_, err := m.storeRun(ctx, "catch-up")
-	return err
-}
-
-// dropStore deletes the project's copy in the store, for a reset.
-func (m *Commandcenter) dropStore(ctx context.Context) error {
-	_, err := m.storeRun(ctx, "drop")
 	return err
 }

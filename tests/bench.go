@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -94,8 +95,11 @@ func (m *Tests) Bench(
 	return string(out), err
 }
 
+// add records a sample, and prints it on stderr as it is taken, so that the
+// progress output keeps the samples of a phase whose session fails to close.
 func (r *benchResult) add(name string, d time.Duration) {
 	r.Samples[name] = append(r.Samples[name], d.Seconds())
+	fmt.Fprintf(os.Stderr, "commandcenter-bench: sample %s %.3f\n", name, d.Seconds())
 }
 
 // timed runs f and returns how long it took.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# commandcenter-pg-template make DIR | password
+# commandcenter-pg-template make DIR | password PID
 # make DIR: makes in DIR, in a build step that names no project (the engine
 #   caches it per image and settings), the cluster every new project of
 #   those starts from: the image's own initdb (docker-ensure-initdb.sh) with
@@ -8,9 +8,15 @@
 #   without a password. The template holds no secret of any project.
 # password: gives the app's role ($POSTGRES_USER) of the cluster in $PGDATA,
 #   copied from the template, the first line of $POSTGRES_PASSWORD_FILE as
-#   its password, as initdb's --pwfile does. It runs PostgreSQL's
-#   single-user mode (no server listens), and the server reads the password
-#   from its file: it is never part of a statement, an argument or a log.
+#   its password, as initdb's --pwfile does, then removes
+#   $COMMANDCENTER_PG_ROLE_PENDING_FILE, for which postgres's health check
+#   waits. commandcenter-postgres starts it beside the server, whose PID
+#   it is given: it waits (at most 5 minutes, the start period, and only
+#   while that server runs) for the server to accept connections on its
+#   local socket, and connects as the module's superuser there. Until then the role has no password, so nobody logs in with it.
+#   The server reads the password from its file: it is never part of a
+#   statement, an argument or a log. On failure it says why and stops the
+#   server (fast shutdown), so that the start fails at once.
 set -eu
 su=$COMMANDCENTER_PG_SUPERUSER
 
@@ -38,10 +44,28 @@ make)
 	single "alter role \"$POSTGRES_USER\" password null"
 	;;
 password)
-	single "do \$\$ begin execute format('alter role %I password %L', '$POSTGRES_USER', split_part(pg_read_file('$POSTGRES_PASSWORD_FILE'), E'\\n', 1)); end \$\$"
+	say() { echo "[commandcenter] postgres: $*" >&2; }
+	server=$2
+	tries=0
+	until pg_isready -q -d postgres; do
+		kill -0 "$server" 2>/dev/null || exit 1
+		tries=$((tries + 1))
+		if [ "$tries" -gt 3000 ]; then
+			say "the server did not accept connections on its local socket within 5 minutes: the app's role has no password yet; the next start gives it"
+			exit 1
+		fi
+		sleep 0.1
+	done
+	sql="do \$\$ begin execute format('alter role %I password %L', '$POSTGRES_USER', split_part(pg_read_file('$POSTGRES_PASSWORD_FILE'), E'\\n', 1)); end \$\$"
+	if ! out=$(psql -XqtA -v ON_ERROR_STOP=1 -U "$su" -d postgres -c "$sql" 2>&1); then
+		say "could not give the app's role $POSTGRES_USER its password: $out; stopping the server"
+		pg_ctl -D "$PGDATA" -m fast stop >/dev/null 2>&1 || :
+		exit 1
+	fi
+	rm -f "$COMMANDCENTER_PG_ROLE_PENDING_FILE"
 	;;
 *)
-	echo "usage: commandcenter-pg-template make DIR | password" >&2
+	echo "usage: commandcenter-pg-template make DIR | password PID" >&2
 	exit 2
 	;;
 esac

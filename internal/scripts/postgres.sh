@@ -8,7 +8,10 @@
 #     move the data;
 #   - initialises the cluster on first start: a copy of the template cluster
 #     that the image's layer holds (COMMANDCENTER_PG_TEMPLATE, see
-#     commandcenter-pg-template) given the project's password, or, with a
+#     commandcenter-pg-template), marked $COMMANDCENTER_PG_ROLE_PENDING_FILE
+#     until the server has given the app's role the project's password
+#     (commandcenter-pg-template password, started beside the server,
+#     again at each start while the mark is there), or, with a
 #     store, the image's own docker-ensure-initdb.sh, which reads the
 #     password from the file named by POSTGRES_PASSWORD_FILE; and records
 #     its major version, and when and
@@ -67,7 +70,8 @@ EOF
 	if [ -n "${COMMANDCENTER_PG_TEMPLATE:-}" ]; then
 		cp -a "$COMMANDCENTER_PG_TEMPLATE/." "$PGDATA/"
 		chmod 700 "$PGDATA"
-		commandcenter-pg-template password
+		mkdir -p "$(dirname "$COMMANDCENTER_PG_ROLE_PENDING_FILE")"
+		: >"$COMMANDCENTER_PG_ROLE_PENDING_FILE"
 		made="cluster copied from the image's template in"
 	else
 		docker-ensure-initdb.sh
@@ -84,5 +88,10 @@ if [ -n "${COMMANDCENTER_STORE:-}" ]; then
 		commandcenter-secret "$SECRET_KEY_FILE" 0444
 	fi
 	exec commandcenter-pg-store serve "$@"
+fi
+if [ -n "${COMMANDCENTER_PG_ROLE_PENDING_FILE:-}" ] && [ -e "$COMMANDCENTER_PG_ROLE_PENDING_FILE" ]; then
+	# detached, so that it is not a child of this process, which becomes
+	# the postmaster ($$)
+	(commandcenter-pg-template password $$ </dev/null &)
 fi
 exec postgres "$@"

@@ -155,7 +155,8 @@ func (c Config) HealthCheck(s Service) []string {
 		// archived WAL follows: a session killed from then on is restorable
 		return []string{"sh", "-c", "pg_isready -q -h 127.0.0.1 -p 5432 -U " + DBUser + " -d " + DBName + " && test -e " + StoreBasedMarker}
 	case s == Postgres:
-		return []string{"pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432", "-U", DBUser, "-d", DBName}
+		// ready once a new cluster's app role has its password
+		return []string{"sh", "-c", "pg_isready -q -h 127.0.0.1 -p 5432 -U " + DBUser + " -d " + DBName + " && test ! -e " + PasswordPending}
 	case s == Redis:
 		return []string{"sh", "-c", `REDISCLI_AUTH=$(cat "$REDIS_PASSWORD_FILE") && export REDISCLI_AUTH && redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG`}
 	case s == Backend:
@@ -192,7 +193,8 @@ func (c Config) moduleEnv(s Service, secrets SecretFiles) []EnvVar {
 			EnvVar{"COMMANDCENTER_PG_SUPERUSER", Superuser}, EnvVar{"POSTGRES_INITDB_ARGS", InitdbArgs})
 		env = appendIf(env, secrets.GenerateDBPassword, "COMMANDCENTER_GENERATE_DB_PASSWORD")
 		if c.UsesTemplate() {
-			env = append(env, EnvVar{"COMMANDCENTER_PG_TEMPLATE", PGTemplate})
+			env = append(env, EnvVar{"COMMANDCENTER_PG_TEMPLATE", PGTemplate},
+				EnvVar{"COMMANDCENTER_PG_ROLE_PENDING_FILE", PasswordPending})
 		}
 		if secrets.PostgresGeneratesSecretKey {
 			env = append(env, EnvVar{"COMMANDCENTER_GENERATE_SECRET_KEY", "1"}, EnvVar{"SECRET_KEY_FILE", secrets.SecretKey})

@@ -137,6 +137,7 @@ func TestEnv(t *testing.T) {
 		{"COMMANDCENTER_PG_EXTENSIONS", "vector"}, {"COMMANDCENTER_PG_SUPERUSER", "postgres"},
 		{"POSTGRES_INITDB_ARGS", "--encoding=UTF8 --locale=C"},
 		{"COMMANDCENTER_PG_TEMPLATE", "/usr/share/commandcenter/pg-template"},
+		{"COMMANDCENTER_PG_ROLE_PENDING_FILE", "/var/lib/postgresql/data/commandcenter/password-pending"},
 	}
 	if diff := cmp.Diff(want, c.Env(Postgres, givenSecrets)); diff != "" {
 		t.Errorf("Env(postgres) mismatch (-want +got):\n%s", diff)

@@ -289,12 +289,13 @@ func TestParseStatusReadsTheRestore(t *testing.T) {
 
 func TestPostgresIsReadyWithAStoreOnlyOnceTheStoreHoldsABaseBackup(t *testing.T) {
 	c := validConfig()
-	if got := strings.Join(c.HealthCheck(Postgres), " "); strings.Contains(got, StoreBasedMarker) {
-		t.Errorf("HealthCheck(postgres) without a store = %q, want pg_isready alone", got)
+	want := []string{"sh", "-c", "pg_isready -q -h 127.0.0.1 -p 5432 -U " + DBUser + " -d " + DBName + " && test ! -e " + PasswordPending}
+	if diff := cmp.Diff(want, c.HealthCheck(Postgres)); diff != "" {
+		t.Errorf("HealthCheck(postgres) without a store: want pg_isready and the password given (-want +got):\n%s", diff)
 	}
 	c.Store = validStore()
 	got := c.HealthCheck(Postgres)
-	want := []string{"sh", "-c", "pg_isready -q -h 127.0.0.1 -p 5432 -U " + DBUser + " -d " + DBName + " && test -e " + StoreBasedMarker}
+	want = []string{"sh", "-c", "pg_isready -q -h 127.0.0.1 -p 5432 -U " + DBUser + " -d " + DBName + " && test -e " + StoreBasedMarker}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("HealthCheck(postgres) with a store mismatch (-want +got):\n%s", diff)
 	}

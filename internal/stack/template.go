@@ -9,6 +9,13 @@ import "strings"
 // PGTemplate is where the template cluster sits in the postgres image.
 const PGTemplate = "/usr/share/commandcenter/pg-template"
 
+// PasswordPending exists in a cluster copied from the template until its
+// server has given the app's role the project's password
+// (commandcenter-pg-template password): until then that role has none, so
+// nobody logs in with it, and postgres's health check fails, so nothing that
+// binds postgres starts.
+const PasswordPending = PGData + "/commandcenter/password-pending"
+
 // PGTemplateBuild is where the build step makes the template cluster.
 const PGTemplateBuild = "/tmp/commandcenter-pg-template"
 
