@@ -94,7 +94,9 @@ func (m *Tests) FrontendServesPage(ctx context.Context) error {
 	return nil
 }
 
-// Every process runs as its documented non-root user: postgres 70, redis 999, app 10001, node 1000, nginx 101.
+// Every process runs as its documented non-root user: postgres 999 (the default Debian image's), redis 999, app 10001, node 1000, nginx 101.
+//
+// The app's database role may no longer read the server's /proc (AppRoleIsNotSuperuser), so postgres's uid is the one its launcher's `id` printed in the container just before it became the server.
 //
 // +check
 func (m *Tests) ServicesRunAsDocumentedUsers(ctx context.Context) error {
@@ -106,13 +108,6 @@ func (m *Tests) ServicesRunAsDocumentedUsers(ctx context.Context) error {
 		return fmt.Errorf("start the stack proxy: %w", err)
 	}
 	// What each server reports of itself.
-	status, err := psql(ctx, cc, dbPassword(shared), "SELECT pg_read_file('/proc/self/status')")
-	if err != nil {
-		return err
-	}
-	if got := regexp.MustCompile(`Uid:\s+(\d+)`).FindStringSubmatch(status); got == nil || got[1] != "70" {
-		return fmt.Errorf("postgres server process: wanted Uid 70, got %v", got)
-	}
 	h, err := getBackendHealth(ctx, cc)
 	if err != nil {
 		return err
@@ -128,7 +123,7 @@ func (m *Tests) ServicesRunAsDocumentedUsers(ctx context.Context) error {
 		return fmt.Errorf("frontend process: wanted uid=1000, got %q", page)
 	}
 	// What each service's launcher logged as it became the server.
-	for service, uid := range map[string]string{"postgres": "70", "redis": "999", "backend": "10001", "frontend": "1000", "proxy": "101"} {
+	for service, uid := range map[string]string{"postgres": "999", "redis": "999", "backend": "10001", "frontend": "1000", "proxy": "101"} {
 		logs, err := serviceLogs(ctx, cc, service, 10000)
 		if err != nil {
 			return err
