@@ -151,7 +151,7 @@ func (m *Commandcenter) restoreFromStore(ctx context.Context, at string) error {
 	}
 	backup := r.BackupFor(target)
 	if recovery != "" {
-		if err := m.checkReachable(ctx, r, target, backup); err != nil {
+		if backup, err = m.pointInTimeBackup(ctx, r, target); err != nil {
 			return err
 		}
 	}

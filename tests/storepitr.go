@@ -18,7 +18,7 @@ import (
 // nowUTC is SQL for the database's current time, RFC 3339 with microseconds.
 const nowUTC = `to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 
-// A point-in-time restore to before the latest base backup, then writes, then the drill: the restore to the end of the archive brings back the writes made after the point-in-time restore, and not the ones it undid.
+// A point-in-time restore to before the latest base backup, then writes, then the drill: the restore to the end of the archive brings back the writes made after the point-in-time restore, and not the ones it undid; a later restore to a time after that backup follows the new timeline, not the abandoned branch.
 //
 // +check
 func (m *Tests) StorePointInTimeBeforeTheLatestBackup(ctx context.Context) error {
@@ -55,6 +55,12 @@ func pointInTimeThenDrill(ctx context.Context, cc *dagger.Commandcenter) error {
 	if err := waitNewBackup(ctx, cc); err != nil { // with --store-backup-interval 1m
 		return err
 	}
+	// after that backup: a later restore to this time must not start from
+	// it, on the branch that the point-in-time restore abandons
+	abandoned, err := psqlURL(ctx, cc, "SELECT "+nowUTC)
+	if err != nil {
+		return err
+	}
 	if err := stop(ctx, cc); err != nil {
 		return err
 	}
@@ -76,6 +82,15 @@ func pointInTimeThenDrill(ctx context.Context, cc *dagger.Commandcenter) error {
 	rows, err := psqlURL(ctx, cc, "SELECT string_agg(body, ',' ORDER BY body) FROM notes")
 	if err != nil || rows != "first,later" {
 		return fmt.Errorf("rows after the drill: wanted the write before the point in time and the one after its restore (first,later), got %q (%v)", rows, err)
+	}
+	if err := stop(ctx, cc); err != nil {
+		return err
+	}
+	if _, err := cc.Restore(dagger.CommandcenterRestoreOpts{FromStore: true, Time: abandoned}).Postgres().Start(ctx); err != nil {
+		return fmt.Errorf("restore --from-store --time %s (after a backup of the abandoned branch), then start: %w", abandoned, err)
+	}
+	if rows, err := psqlURL(ctx, cc, "SELECT string_agg(body, ',' ORDER BY body) FROM notes"); err != nil || rows != "first" {
+		return fmt.Errorf("rows after the restore to %s, on the newest timeline's history: wanted the first write only, got %q (%v)", abandoned, rows, err)
 	}
 	return nil
 }

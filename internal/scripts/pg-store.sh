@@ -163,13 +163,14 @@ restore() {
 	echo "${1:-latest}" >"$cc_dir/postgres.restoring"
 	label=$(latest_label)
 	if [ -n "${1:-}" ]; then
-		# the backup that pgBackRest picks for a time: restore --from-store named it
+		# the backup for a time: restore --from-store named it
 		label=$(cat "$cc_dir/postgres.restore-backup" 2>/dev/null) || label=
 	fi
 	stop=$(jq -r '.[0].backup[-1].timestamp.stop // empty' "$cc_tmp/info")
 	began=$(cc_uptime_ms)
 	if [ -n "${1:-}" ]; then
-		pgb restore --type=time "--target=$1" --target-action=promote
+		# the backup on the history that the recovery follows (restore --from-store chose it)
+		pgb restore ${label:+"--set=$label"} --type=time "--target=$1" --target-action=promote
 	else
 		pgb restore
 	fi

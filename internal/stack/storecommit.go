@@ -183,3 +183,33 @@ func (r StoreRange) CheckReachable(project string, target time.Time, label, foun
 	}
 	return nil
 }
+
+// BackupOnHistory names the base backup that a restore to target starts
+// from: the newest that ended at or before target among those on the
+// newest timeline's history (history, as for CommitScan). A backup taken
+// on a branch that a later point-in-time restore abandoned cannot start a
+// recovery that follows the newest timeline (PostgreSQL: "requested
+// timeline is not a child of this server's history"), though it may be
+// the newest in time: pgBackRest, which picks by time alone, is then told
+// which one (--set). A backup that began in the segment of a switch counts
+// as off the history: an older one is then used, which replays longer.
+func (r StoreRange) BackupOnHistory(project string, target time.Time, history string) (string, error) {
+	newest, _ := r.newestTimeline()
+	ranges, err := timelineRanges(newest, history)
+	if err != nil {
+		return "", err
+	}
+	label := ""
+	for _, b := range r.ends {
+		tli, segno, ok := parseSegmentName(b.walStart)
+		span, on := ranges[tli]
+		if ok && on && segno >= span.from && segno < span.to && !b.stop.After(target) {
+			label = b.label
+		}
+	}
+	if label == "" {
+		return "", fmt.Errorf("--time %s: the store holds no base backup of project %q that ended before that time on the history that restores follow (timeline %d): leave --time out, or give a later time; the data was not changed",
+			target.UTC().Format(time.RFC3339Nano), project, newest)
+	}
+	return label, nil
+}

@@ -141,3 +141,42 @@ func TestCheckReachableRefusesATimeAfterTheLastTransaction(t *testing.T) {
 		}
 	}
 }
+
+func TestBackupOnHistorySkipsAnAbandonedBranch(t *testing.T) {
+	r, err := ParseStoreRange(branchedInfo, branchedArchive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onTimeline2 := r
+	onTimeline2.keys = nil
+	for _, k := range r.keys {
+		if !strings.Contains(k, "00000003") {
+			onTimeline2.keys = append(onTimeline2.keys, k)
+		}
+	}
+	const fromTimeline1 = "1\t0/3016048\tbefore 2026-12-06 02:20:56.631367+00\n"
+	tests := []struct {
+		name    string
+		held    StoreRange
+		target  int64
+		history string
+		want    string
+	}{
+		{"timeline 3 branched from 1: the newer backup, on timeline 2, is off its history", r, 1765000500, fromTimeline1, "20261206-022030F"},
+		{"timeline 2 newest: its own backup", onTimeline2, 1765000500, fromTimeline1, "20261206-022200F"},
+		{"timeline 2 newest, a time before its backup ended: the older one", onTimeline2, 1765000100, fromTimeline1, "20261206-022030F"},
+		{"a time before every backup ended", r, 1765000005, fromTimeline1, ""},
+	}
+	for _, tt := range tests {
+		got, err := tt.held.BackupOnHistory("shop", time.Unix(tt.target, 0), tt.history)
+		if tt.want == "" {
+			if err == nil || !strings.Contains(err.Error(), "no base backup") || !strings.Contains(err.Error(), "not changed") {
+				t.Errorf("%s: got %q, %v; want a refusal", tt.name, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%s: got %q, %v; want %q", tt.name, got, err, tt.want)
+		}
+	}
+}
