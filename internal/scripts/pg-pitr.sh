@@ -1,8 +1,8 @@
 # commandcenter-pg-pitr: sourced by commandcenter-pg-store
 # (". commandcenter-pg-pitr"), after commandcenter-store. What a restore
-# from the store needs beside pgBackRest: the WAL that no drop of this engine's copy may lose, the last
-# transaction that the archive holds, and a restore to a point in time that
-# PostgreSQL could not reach.
+# from the store needs beside pgBackRest: the WAL that no drop of this
+# engine's copy may lose, the last transaction that the archive holds, and
+# a restore to a point in time that PostgreSQL could not reach.
 
 # cc_recovering: exists from a restore to a point in time until PostgreSQL
 # has reached it and left recovery; it holds the target.
