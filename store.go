@@ -23,16 +23,17 @@ func (m *Commandcenter) storeGiven() stack.StoreGiven {
 	}
 }
 
-// withPgBackRest installs pgBackRest, curl and jq (which reads pgBackRest's
-// JSON) in a postgres image, in a layer that names no project, so every
+// withPgBackRest installs pgBackRest, curl, jq (which reads pgBackRest's
+// JSON) and lz4 or zstd (which decompress archived WAL for pg_waldump,
+// restore --from-store --time) in a postgres image, in a layer that names no project, so every
 // project shares it.
 func withPgBackRest(c *dagger.Container) *dagger.Container {
 	return c.WithUser("root").WithExec([]string{"sh", "-c", `set -e
 if command -v apk >/dev/null; then
-	apk add --no-cache pgbackrest curl jq
+	apk add --no-cache pgbackrest curl jq lz4
 else
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbackrest curl jq ca-certificates >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbackrest curl jq zstd ca-certificates >/dev/null
 	rm -rf /var/lib/apt/lists/*
 fi
 mkdir -p /etc/pgbackrest
@@ -46,7 +47,7 @@ pgbackrest version`})
 func (m *Commandcenter) withStore(c *dagger.Container) *dagger.Container {
 	target, _ := m.Settings.Store.Target() // validated in New
 	owner := stack.User(stack.Postgres)
-	c = c.With(withScripts("store", "pgbackrest", "pg-store", "pg-catchup")).
+	c = c.With(withScripts("store", "pgbackrest", "pg-store", "pg-pitr", "pg-catchup")).
 		WithNewFile(stack.PgBackRestConf, stack.PgBackRestConfig(m.Project, target, m.storeGiven())).
 		With(withSecret(stack.StoreCredentialsFile, m.StoreCredentials, owner)).
 		With(withSecret(stack.StoreCAFile, m.StoreCA, owner)).
@@ -79,12 +80,17 @@ func (m *Commandcenter) storeClient(ctx context.Context) (*dagger.Container, err
 
 // storeRun runs commandcenter-pg-store with args in a store client, now.
 func (m *Commandcenter) storeRun(ctx context.Context, args ...string) (string, error) {
+	return m.storeRunInput(ctx, "", args...)
+}
+
+// storeRunInput is storeRun with input on the command's stdin.
+func (m *Commandcenter) storeRunInput(ctx context.Context, input string, args ...string) (string, error) {
 	c, err := m.storeClient(ctx)
 	if err != nil {
 		return "", err
 	}
 	out, err := c.WithEnvVariable("COMMANDCENTER_STORE_AT", now()).
-		WithExec(append([]string{stack.Script("pg-store")}, args...)).
+		WithExec(append([]string{stack.Script("pg-store")}, args...), dagger.ContainerWithExecOpts{Stdin: input}).
 		Stdout(ctx)
 	var execErr *dagger.ExecError
 	if errors.As(err, &execErr) {
@@ -136,6 +142,11 @@ func (m *Commandcenter) restoreFromStore(ctx context.Context, at string) error {
 		return err
 	}
 	backup := r.BackupFor(target)
+	if recovery != "" {
+		if backup, err = m.pointInTimeBackup(ctx, r, target); err != nil {
+			return err
+		}
+	}
 	if _, err := m.storeRun(ctx, "restore-to", recovery, backup); err != nil {
 		return err
 	}

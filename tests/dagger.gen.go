@@ -661,6 +661,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StoreOutageIsReportedAndCaughtUp(&parent, ctx)
+		case "StorePointInTimeBeforeTheLatestBackup":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StorePointInTimeBeforeTheLatestBackup(&parent, ctx)
 		case "StorePointInTimeRestore":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)
@@ -682,6 +689,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StoreRestoreToLatest(&parent, ctx)
+		case "StoreStopWhileTheStoreIsDownLosesNoWrite":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreStopWhileTheStoreIsDownLosesNoWrite(&parent, ctx)
+		case "StoreTargetAfterTheLastCommitIsRefused":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreTargetAfterTheLastCommitIsRefused(&parent, ctx)
 		case "StoreWithoutConditionalWritesIsRefused":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)

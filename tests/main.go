@@ -93,6 +93,9 @@ func (m *Tests) suite() []test {
 		{"StoreKilledFirstSessionKeepsEveryRow", m.StoreKilledFirstSessionKeepsEveryRow},
 		{"StoreLeaseWaitsForTheHoldersLifetime", m.StoreLeaseWaitsForTheHoldersLifetime},
 		{"StoreIgnoringIfMatchIsRefused", m.StoreIgnoringIfMatchIsRefused},
+		{"StorePointInTimeBeforeTheLatestBackup", m.StorePointInTimeBeforeTheLatestBackup},
+		{"StoreTargetAfterTheLastCommitIsRefused", m.StoreTargetAfterTheLastCommitIsRefused},
+		{"StoreStopWhileTheStoreIsDownLosesNoWrite", m.StoreStopWhileTheStoreIsDownLosesNoWrite},
 	}
 }
 

@@ -8,7 +8,9 @@
 # postgres lock: the server recovers, switches its WAL, archives it and
 # stops. A copy with nothing to push (stopped cleanly, everything
 # archived), or none, is left alone. Exit 79, naming the segments, when the
-# store does not take them: the caller then drops nothing.
+# store does not take them, or when another copy wrote the store last while
+# this one holds segments the store never took: the caller then drops
+# nothing.
 set -eu
 . commandcenter-lock
 . commandcenter-store
@@ -59,6 +61,13 @@ case $state in
 "shut down") [ -n "$(ready)" ] || exit 0 ;;
 esac
 if ! holder_is_this_copy; then
+	left=$(ready)
+	if [ -n "$left" ]; then
+		cat >&2 <<EOF
+project "$project": this engine's copy of the database holds WAL that the store $COMMANDCENTER_STORE never took, segments $left, and the store was written last by another copy, $holder (host $(cc_field "$cc_tmp/lease" host)): its history goes on from that copy, and cannot take these segments. Dropping this copy would lose the writes in them, so nothing was dropped: this engine's copy is kept as it is, and this command is refused while it holds them.
+EOF
+		exit 79
+	fi
 	say "project \"$project\": the store was written last by copy $holder, not by this engine's: this engine's WAL is not pushed"
 	exit 0
 fi

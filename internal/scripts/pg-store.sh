@@ -16,11 +16,15 @@
 #   flush           archives the current WAL before a stop (run by
 #                   commandcenter-run before it signals the server)
 #   range           the store's backups and archive, as pgBackRest's JSON
+#   read-archive K  the file K of the archive (a timeline's history)
+#   last-commit     the time of the last transaction in the archived WAL
+#                   segments named on stdin, newest first (commandcenter-pg-pitr)
 #   catch-up        pushes the WAL this engine's copy holds and the store
 #                   lacks, before the copy is dropped (commandcenter-pg-catchup)
 #   restore-to T B  empties the data directory and notes the point in time
 #                   T, which the next start restores from the base backup B
-#                   (restore --from-store)
+#                   (restore --from-store); refused while the copy holds WAL
+#                   that the store never took
 #   drop            deletes the project's copy in the store (reset)
 #
 # Exit 79: the lease or the store's copy forbids this start; 2: the store
@@ -28,6 +32,7 @@
 set -eu
 . commandcenter-lock
 . commandcenter-store
+. commandcenter-pg-pitr
 cc_store_keys
 project=$COMMANDCENTER_PROJECT
 ttl=$COMMANDCENTER_STORE_LEASE_SECONDS
@@ -158,13 +163,14 @@ restore() {
 	echo "${1:-latest}" >"$cc_dir/postgres.restoring"
 	label=$(latest_label)
 	if [ -n "${1:-}" ]; then
-		# the backup that pgBackRest picks for a time: restore --from-store named it
+		# the backup for a time: restore --from-store named it
 		label=$(cat "$cc_dir/postgres.restore-backup" 2>/dev/null) || label=
 	fi
 	stop=$(jq -r '.[0].backup[-1].timestamp.stop // empty' "$cc_tmp/info")
 	began=$(cc_uptime_ms)
 	if [ -n "${1:-}" ]; then
-		pgb restore --type=time "--target=$1" --target-action=promote
+		# the backup on the history that the recovery follows (restore --from-store chose it)
+		pgb restore ${label:+"--set=$label"} --type=time "--target=$1" --target-action=promote
 	else
 		pgb restore
 	fi
@@ -182,6 +188,7 @@ restore() {
 		# store begins: the agent takes one at once, before the server is
 		# reported ready, so that a later restore to the end follows it
 		rm -f "$cc_dir/postgres.backup"
+		echo "$1" >"$cc_recovering"
 	fi
 	rm -f "$cc_dir/postgres.restoring" "$cc_dir/postgres.restore-target" "$cc_dir/postgres.restore-backup"
 	upto="to its end"
@@ -208,6 +215,7 @@ prepare() {
 		say "the last restore from the store was interrupted: starting it again"
 		find "$PGDATA" -mindepth 1 -delete
 	fi
+	! local_data || cc_refuse_unreached
 	target=$(cat "$cc_dir/postgres.restore-target" 2>/dev/null) || target=
 	code=
 	if ! local_data; then
@@ -330,6 +338,7 @@ agent() {
 		[ "$(sql 'select pg_is_in_recovery()' 2>/dev/null)" = f ]; do
 		sleep 0.5
 	done
+	rm -f "$cc_recovering" # out of recovery: a restore's target was reached
 	if [ "$(cc_field "$cc_dir/postgres.restored" instance)" = "${COMMANDCENTER_INSTANCE:-}" ]; then
 		until=$(sed -n 's/.*last completed transaction was at log time \(.*\)$/\1/p' "$cc_dir/postgres.log" 2>/dev/null | tail -n 1)
 		sed -i "s/^until=.*/until=${until:-none}/" "$cc_dir/postgres.restored"
@@ -379,8 +388,13 @@ serve() {
 	if [ "$(cc_field "$cc_dir/postgres.lease" state)" = lost ]; then
 		exit 79
 	fi
-	left=$(ls "$PGDATA/pg_wal/archive_status" 2>/dev/null | sed -n 's/\.ready$//p' | tr '\n' ' ')
-	if [ "$status" -eq 0 ] && [ -n "$left" ]; then
+	if [ "$status" -ne 0 ] && [ -e "$cc_recovering" ]; then
+		# the log's copier may write PostgreSQL's last lines just after it exits
+		for _ in 1 2 3 4 5 6 7 8 9 10; do cc_unreached >/dev/null && break; sleep 0.5; done
+		cc_refuse_unreached
+	fi
+	left=$(cc_ready_segments)
+	if [ -n "$left" ]; then
 		say "postgres: stopped, and the store is BEHIND: WAL segments $left are in this engine only ($(cc_field "$cc_dir/postgres.archive" error)). The lease stays with this copy; once the store is back, the next start (or restore --from-store, or reset --local-only) archives them"
 	elif [ "$status" -eq 0 ]; then
 		cc_etag=$(cc_field "$cc_dir/postgres.lease" etag)
@@ -411,6 +425,8 @@ flush() {
 
 restore_to() {
 	cc_lock postgres
+	cc_refuse_unarchived "Dropping this copy for the restore"
+	rm -f "$cc_recovering"
 	find "$PGDATA" -mindepth 1 -delete
 	echo "$2" >"$cc_dir/postgres.restore-backup"
 	echo "$1" >"$cc_dir/postgres.restore-target"
@@ -443,6 +459,8 @@ range)
 	echo
 	pgb repo-ls --recurse --output=json "archive/$PGBACKREST_STANZA" 2>/dev/null || echo '{}'
 	;;
+read-archive) cc_read_archive "$1" ;;
+last-commit) cc_last_commit ;;
 catch-up) exec commandcenter-pg-catchup ;;
 restore-to) restore_to "$1" "${2:-}" ;;
 drop) drop ;;

@@ -17,16 +17,29 @@ type StoreRange struct {
 	LatestBackup string
 	// ends maps each backup's label to the time it ended, oldest first.
 	ends []backupEnd
+	// archiveID is the archive of the stanza's current database
+	// ("15-1"), keys the files of the archive listing (WAL segments,
+	// history files), relative to archive/STANZA.
+	archiveID string
+	keys      []string
 }
 
 type backupEnd struct {
 	label string
 	stop  time.Time
+	// walStart is the first WAL segment that a restore from it replays.
+	walStart string
 }
 
 type pgbackrestInfo []struct {
+	Archive []struct {
+		ID string `json:"id"`
+	} `json:"archive"`
 	Backup []struct {
-		Label     string `json:"label"`
+		Label   string `json:"label"`
+		Archive struct {
+			Start string `json:"start"`
+		} `json:"archive"`
 		Timestamp struct {
 			Stop int64 `json:"stop"`
 		} `json:"timestamp"`
@@ -61,7 +74,10 @@ func ParseStoreRange(info, archive string) (StoreRange, error) {
 		}
 		r.Backups++
 		r.LatestBackup = b.Label
-		r.ends = append(r.ends, backupEnd{b.Label, stop})
+		r.ends = append(r.ends, backupEnd{b.Label, stop, b.Archive.Start})
+	}
+	if n := len(st.Archive); n > 0 {
+		r.archiveID = st.Archive[n-1].ID
 	}
 	if r.Backups == 0 {
 		return r, nil
@@ -75,6 +91,7 @@ func ParseStoreRange(info, archive string) (StoreRange, error) {
 		if f.Type != "file" || strings.HasSuffix(name, ".info") || strings.HasSuffix(name, ".copy") {
 			continue
 		}
+		r.keys = append(r.keys, name)
 		if t := time.Unix(f.Time, 0).UTC(); t.After(r.Latest) {
 			r.Latest = t
 		}
