@@ -104,7 +104,9 @@ type Protection struct {
 	LastBackupAt  string `json:"last_backup_at,omitempty"`
 	BackupError   string `json:"backup_error,omitempty"`
 	BackupErrorAt string `json:"backup_error_at,omitempty"`
-	// Lease is this engine's hold on the store: held, released or lost.
+	// Lease is this engine's hold on the store: held, fenced (it could not
+	// renew the lease in time, and writes nothing to the store until it
+	// does), released or lost.
 	Lease      string `json:"lease,omitempty"`
 	LeaseError string `json:"lease_error,omitempty"`
 	// Redis says what becomes of Redis's data.
@@ -141,6 +143,9 @@ func ProtectionOf(store Store, statuses []ServiceStatus) Protection {
 	case p.ArchiveFailingSince != "":
 		p.Warning = fmt.Sprintf("archiving to the store fails since %s (%d attempts; %s): writes since %s are only in this engine until the store is back, and archiving then catches up",
 			p.ArchiveFailingSince, p.ArchiveFailures, p.ArchiveError, orUnknown(p.LastArchivedAt))
+	case p.Lease == "fenced":
+		p.Warning = "this engine could not renew the store's lease in time, and writes nothing to the store until it does (" + p.LeaseError +
+			"): writes are only in this engine meanwhile, and archiving then catches up"
 	case p.LastBackup == "":
 		p.Warning = "the store has no base backup of this database yet: until the first one is made, it cannot be restored from the store"
 	default:
