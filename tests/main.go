@@ -91,7 +91,7 @@ func (m *Tests) suite() []test {
 		{"StoreKilledFirstSessionKeepsEveryRow", m.StoreKilledFirstSessionKeepsEveryRow},
 		{"StoreLeaseWaitsForTheHoldersLifetime", m.StoreLeaseWaitsForTheHoldersLifetime},
 		{"StoreIgnoringIfMatchIsRefused", m.StoreIgnoringIfMatchIsRefused},
-		{"StoreLeaseRenewedThroughASlowRestore", m.StoreLeaseRenewedThroughASlowRestore},
+		{"StoreLeaseRenewedDuringSlowRestore", m.StoreLeaseRenewedDuringSlowRestore},
 	}
 }
 

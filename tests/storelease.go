@@ -83,7 +83,7 @@ func (s slowStore) setSlow(ctx context.Context, slow bool) error {
 // A restore from the store that lasts longer than the lease (15 s; the store slowed to make it so): a rival engine's start meanwhile sees the lease renewed and is refused; the restore ends with every row.
 //
 // +check
-func (m *Tests) StoreLeaseRenewedThroughASlowRestore(ctx context.Context) error {
+func (m *Tests) StoreLeaseRenewedDuringSlowRestore(ctx context.Context) error {
 	const project = "store-slow-restore"
 	store, err := newSlowStore(ctx, project+nonce())
 	if err != nil {
