@@ -35,13 +35,14 @@ def pipe(src, dst, slow):
             s.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+upstream_address = (socket.gethostbyname("upstream"), 7070)  # once: a lookup per connection took seconds
 server = socket.socket()
 server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 server.bind(("", 7070))
 server.listen(64)
 while True:
     client, _ = server.accept()
-    upstream = socket.create_connection(("upstream", 7070))
+    upstream = socket.create_connection(upstream_address)
     threading.Thread(target=pipe, args=(client, upstream, True), daemon=True).start()
     threading.Thread(target=pipe, args=(upstream, client, False), daemon=True).start()
 `

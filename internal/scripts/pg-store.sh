@@ -299,6 +299,10 @@ keep_secrets() {
 }
 
 ensure_stanza() {
+	if cc_fenced; then
+		say "postgres: the start stops: $cc_fence_reason"
+		exit 79
+	fi
 	if ! pgb stanza-create --no-online 2>"$cc_tmp/stanza"; then
 		cat >&2 <<EOF
 project "$project": the store $COMMANDCENTER_STORE holds another database under this project's name, which this one cannot continue: $(cc_last_error "$cc_tmp/stanza")
