@@ -96,6 +96,7 @@ func (m *Tests) suite() []test {
 		{"StorePointInTimeBeforeTheLatestBackup", m.StorePointInTimeBeforeTheLatestBackup},
 		{"StoreTargetAfterTheLastCommitIsRefused", m.StoreTargetAfterTheLastCommitIsRefused},
 		{"StoreStopWhileTheStoreIsDownLosesNoWrite", m.StoreStopWhileTheStoreIsDownLosesNoWrite},
+		{"StoreLeaseRenewedDuringSlowRestore", m.StoreLeaseRenewedDuringSlowRestore},
 	}
 }
 

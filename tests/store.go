@@ -528,7 +528,7 @@ func lease(ctx context.Context, store testStore, cc *dagger.Commandcenter, proje
 	return nil
 }
 
-// The store goes down while the stack serves: the app keeps serving, the protection reports the failure and since when, and archiving catches up once the store is back.
+// The store goes down while the stack serves: the app keeps serving, the protection reports the failure and since when, and the copy fences itself (its lease unrenewed); once the store is back it renews its own lease and archiving catches up.
 //
 // +check
 func (m *Tests) StoreOutageIsReportedAndCaughtUp(ctx context.Context) error {
@@ -552,8 +552,8 @@ func outage(ctx context.Context, store testStore, cc *dagger.Commandcenter) erro
 	if err != nil {
 		return err
 	}
-	down, err := waitProtection(ctx, cc, "archiving to fail", func(p protectionStatus) bool {
-		return p.ArchiveFailingSince != "" && !p.Durable && strings.Contains(p.Warning, "archiving to the store fails since")
+	down, err := waitProtection(ctx, cc, "archiving to fail, and the copy fenced", func(p protectionStatus) bool {
+		return p.ArchiveFailingSince != "" && !p.Durable && strings.Contains(p.Warning, "archiving to the store fails since") && p.Lease == "fenced"
 	})
 	if err != nil {
 		return err
@@ -564,8 +564,8 @@ func outage(ctx context.Context, store testStore, cc *dagger.Commandcenter) erro
 	if err := store.setDown(ctx, false); err != nil {
 		return fmt.Errorf("bring the store back: %w", err)
 	}
-	_, err = waitProtection(ctx, cc, "archiving to catch up with "+wal, func(p protectionStatus) bool {
-		return p.ArchiveFailingSince == "" && p.Durable && p.LastArchivedWAL >= wal
+	_, err = waitProtection(ctx, cc, "the lease renewed and archiving to catch up with "+wal, func(p protectionStatus) bool {
+		return p.ArchiveFailingSince == "" && p.Durable && p.LastArchivedWAL >= wal && p.Lease == "held"
 	})
 	if err != nil {
 		return fmt.Errorf("%w (failing since %s)", err, down.ArchiveFailingSince)

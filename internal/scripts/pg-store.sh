@@ -7,12 +7,16 @@
 #   check           the store answers, the bucket exists and the keys work;
 #                   exits 2 with what to fix otherwise
 #   prepare         under the postgres lock, before the server starts: takes
-#                   the project's lease, refuses a copy older than the
-#                   store's, and restores an empty data directory from the
-#                   store when it holds the project
+#                   the project's lease and starts its renewal (renew),
+#                   refuses a copy older than the store's, and restores an
+#                   empty data directory from the store when it holds the
+#                   project
+#   renew           renews the lease until the server stops, fences this
+#                   copy when it cannot, and stops the server when another
+#                   copy took the lease (started by prepare)
 #   serve ARG...    runs the server (postgres ARG...) with WAL archiving,
-#                   and beside it the agent: the stanza, the base backups and
-#                   the lease's renewal; releases the lease after a clean stop
+#                   and beside it the agent: the stanza and the base backups;
+#                   releases the lease after a clean stop
 #   flush           archives the current WAL before a stop (run by
 #                   commandcenter-run before it signals the server)
 #   range           the store's backups and archive, as pgBackRest's JSON
@@ -115,12 +119,7 @@ EOF
 			fi
 		fi
 		if [ -z "${dropping:-}" ] && local_data && [ -n "$holder" ] && [ "$holder" != "$copy" ]; then
-			cat >&2 <<EOF
-project "$project": this engine's copy of the database is older than the store's. The store $COMMANDCENTER_STORE was last written by copy $holder (host $(cc_field "$cc_tmp/lease" host), $(cc_field "$cc_tmp/lease" state) at $(cc_field "$cc_tmp/lease" at)), on another engine or after this copy was made. To start from the store's copy, drop this engine's copy and start again (the store keeps everything):
-  dagger call --project $project reset --local-only --yes
-Nothing was changed.
-EOF
-			exit 79
+			not_behind_the_store
 		fi
 		if cc_lease_put "$copy" held; then rc=0; else rc=$?; fi
 		[ "$rc" -ne 2 ] || { echo "$cc_error" >&2; exit 2; }
@@ -129,6 +128,68 @@ EOF
 			return 0
 		fi
 	done
+}
+
+# not_behind_the_store: this engine's copy may take a lease that another
+# copy held last only when it holds everything the store does: the same
+# database (system identifier), at or past the store's newest archived
+# WAL segment and timeline. Otherwise the start is refused, naming the fix;
+# nothing is changed, in the store or here.
+not_behind_the_store() {
+	local_position
+	store_position
+	if [ -n "$store_id" ] && [ "$store_id" != "$local_id" ]; then
+		cat >&2 <<EOF
+project "$project": this engine's copy of the database is another database (system identifier $local_id) than the store's (system identifier $store_id, in $COMMANDCENTER_STORE): it cannot continue the store's history. Nothing was changed.
+To start from the store's copy: dagger call --project $project reset --local-only --yes
+To keep this engine's database instead, give it a store of its own (another --store prefix), or export it (dagger call --project $project backup export --path $project.dump), delete both copies (reset --yes) and restore it (restore --dump $project.dump).
+EOF
+		exit 79
+	fi
+	wal_before "$local_wal" "$store_wal" || return 0
+	cat >&2 <<EOF
+project "$project": this engine's copy of the database is older than the store's: it ends at WAL $local_wal, and the store $COMMANDCENTER_STORE holds WAL up to $store_wal, written by copy $holder (host $(cc_field "$cc_tmp/lease" host), $(cc_field "$cc_tmp/lease" state) at $(cc_field "$cc_tmp/lease" at)), on another engine or after this copy was made. To start from the store's copy, drop this engine's copy and start again (the store keeps everything):
+  dagger call --project $project reset --local-only --yes
+Nothing was changed.
+EOF
+	exit 79
+}
+
+# local_position: local_id, the system identifier of this engine's copy,
+# and local_wal, the newest WAL segment it is known to hold: its last
+# checkpoint's, or a newer one that it completed (archive_status).
+local_position() {
+	pg_controldata "$PGDATA" >"$cc_tmp/control"
+	local_id=$(sed -n 's/^Database system identifier: *//p' "$cc_tmp/control")
+	local_wal=$( (sed -n "s/^Latest checkpoint's REDO WAL file: *//p" "$cc_tmp/control"
+		ls "$PGDATA/pg_wal/archive_status" 2>/dev/null | grep -E '^[0-9A-F]{24}\.(ready|done)$' | cut -c 1-24) |
+		LC_ALL=C sort | tail -n 1)
+}
+
+# store_position: store_id, the system identifier of the store's database
+# (empty when it holds none), and store_wal, the newest WAL it holds: its
+# newest archived segment, or the start of its newest timeline (a history
+# file), whichever is later. The identifier is read from archive.info (an
+# INI file), whole: jq would round a 64-bit number.
+store_position() {
+	store_id= store_wal=
+	found=$(stanza_status)
+	[ "$found" != 1 ] || return 0
+	store_wal=$(jq -r '.[0].archive[-1].max // empty' "$cc_tmp/info")
+	archive=$(jq -r '.[0].archive[-1].id // empty' "$cc_tmp/info")
+	[ -n "$archive" ] || return 0
+	store_id=$(pgb repo-get "archive/$PGBACKREST_STANZA/archive.info" | sed -n 's/^db-system-id=//p')
+	timeline=$(pgb repo-ls --output=json "archive/$PGBACKREST_STANZA/$archive" |
+		jq -r 'keys[] | select(test("^[0-9A-F]{8}\\.history")) | .[0:8]' | LC_ALL=C sort | tail -n 1)
+	if [ -n "$timeline" ] && wal_before "$store_wal" "${timeline}0000000000000000"; then
+		store_wal=${timeline}0000000000000000
+	fi
+}
+
+# wal_before A B: WAL segment (or position) A comes before B: its timeline
+# is lower, or on the same timeline it is older. Their names sort so.
+wal_before() {
+	[ "$1" != "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | LC_ALL=C sort | head -n 1)" = "$1" ]
 }
 
 # lease_wait: how long a lease read last must stay unchanged before it
@@ -227,6 +288,7 @@ prepare() {
 	claim
 	echo "$copy" >"$cc_dir/postgres.copy"
 	echo "$COMMANDCENTER_STORE" >"$cc_dir/postgres.store"
+	start_renewer
 	if [ -n "$code" ]; then
 		code=$(stanza_status) # again: what the lease's last holder left
 		[ "$code" != 2 ] || no_backup
@@ -245,6 +307,10 @@ keep_secrets() {
 }
 
 ensure_stanza() {
+	if cc_fenced; then
+		say "postgres: the start stops: $cc_fence_reason"
+		exit 79
+	fi
 	if ! pgb stanza-create --no-online 2>"$cc_tmp/stanza"; then
 		cat >&2 <<EOF
 project "$project": the store $COMMANDCENTER_STORE holds another database under this project's name, which this one cannot continue: $(cc_last_error "$cc_tmp/stanza")
@@ -300,19 +366,69 @@ backup() {
 	fi
 }
 
-# renew: renews the lease. Another writer's lease (412) means this copy
-# lost it, and must stop writing at once: the server is stopped (exit 79).
-renew() {
+# start_renewer: the lease's renewal (commandcenter-pg-store renew), from
+# the claim on, beside the restore, the server and its backups, which
+# cannot delay it. One left by an earlier start in this container ends.
+start_renewer() {
+	stop_renewer
+	rm -f "$cc_dir/postgres.server"
+	cc_lease_record held "" "$(cc_fence_ms "$cc_sent_ms")"
+	commandcenter-pg-store renew </dev/null &
+	echo $! >"$cc_dir/postgres.renewer"
+}
+
+stop_renewer() {
+	pid=$(cat "$cc_dir/postgres.renewer" 2>/dev/null) || return 0
+	if grep -q renew "/proc/$pid/cmdline" 2>/dev/null; then kill -s KILL "$pid" 2>/dev/null || :; fi
+	rm -f "$cc_dir/postgres.renewer"
+}
+
+# renew_lease: one renewal, which the store takes only if nobody wrote the
+# lease since this copy did (If-Match: the ETag of its last write), or the
+# lease is this copy's last write whose answer was lost. Each
+# renewal lets this copy write to the store until fence_ms (cc_fence_ms);
+# a failed one leaves that time as it is, past which the copy is fenced,
+# until a renewal succeeds. A lease that another copy wrote is lost: the
+# server is stopped (exit 79).
+renew_lease() {
 	cc_etag=$(cc_field "$cc_dir/postgres.lease" etag)
+	fence=$(cc_field "$cc_dir/postgres.lease" fence_ms)
 	if cc_lease_put "$copy" held; then rc=0; else rc=$?; fi
+	unknown=$rc
+	if [ "$rc" -eq 1 ] && [ -s "$cc_tmp/unanswered" ]; then
+		unknown=
+		if ! cc_lease_get; then rc=2
+		elif cmp -s "$cc_tmp/lease" "$cc_tmp/unanswered"; then
+			# the store took this copy's last write, whose answer was lost
+			if cc_lease_put "$copy" held; then rc=0; else rc=$?; unknown=$rc; fi
+		fi
+	fi
 	case $rc in
-	0) cc_lease_record held ;;
-	1)
-		cc_lease_record lost "another copy replaced this copy's lease at $(cc_now)"
-		say "postgres: LOST the store's lease of project \"$project\" to another copy: stopping the server, which must not write to the store any more"
-		kill -s INT "$1" 2>/dev/null || : ;;
-	*) cc_lease_record held "renewal failed: $cc_error" ;;
+	0)
+		[ "$(cc_field "$cc_dir/postgres.lease" state)" != fenced ] ||
+			say "postgres: the store's lease of project \"$project\" is renewed, unchanged since this copy's last renewal: writing to the store again"
+		cc_lease_record held "" "$(cc_fence_ms "$cc_sent_ms")"
+		rm -f "$cc_tmp/unanswered" ;;
+	1) lost ;;
+	*)
+		[ "$unknown" != 2 ] || cp "$cc_tmp/mine" "$cc_tmp/unanswered"
+		if [ "$(cc_uptime_ms)" -lt "$fence" ]; then
+			cc_lease_record held "renewal failed: $cc_error" "$fence"
+		else
+			[ "$(cc_field "$cc_dir/postgres.lease" state)" = fenced ] ||
+				say "postgres: the store's lease of project \"$project\" was not renewed within $((ttl * 3 / 4)) s ($cc_error): this copy writes nothing to the store (it is fenced) until it renews the lease; its writes stay in this engine meanwhile"
+			cc_lease_record fenced "renewal failed: $cc_error" "$fence"
+		fi ;;
 	esac
+}
+
+# lost: another copy wrote the lease: this copy must not write to the store
+# any more (it is fenced for good), and its server, if it runs, stops.
+lost() {
+	cc_lease_record lost "another copy replaced this copy's lease at $(cc_now)"
+	say "postgres: LOST the store's lease of project \"$project\" to another copy: stopping the server, which must not write to the store any more"
+	server=$(cat "$cc_dir/postgres.server" 2>/dev/null) || server=
+	[ -z "$server" ] || kill -s INT "$server" 2>/dev/null || :
 }
 
 # switch_if_due: the current WAL segment, when it holds writes and nothing
@@ -357,34 +473,47 @@ agent() {
 		fi
 		sleep 5
 		switch_if_due
+		# the renewer stops the server too; this covers a loss just before it ran
+		[ "$(cc_field "$cc_dir/postgres.lease" state)" != lost ] || kill -s INT "$1" 2>/dev/null || :
 	done
 }
 
-# renewer SERVER: renews the lease every third of its lifetime, in a loop of
-# its own, which no backup or WAL switch of the agent delays.
+# renewer: renews the lease every fifth of its lifetime (renew_lease),
+# until the server stops or another copy takes the lease.
 renewer() {
 	trap '' HUP INT QUIT TERM
-	while sleep $((ttl / 3)); do
-		renew "$1"
+	copy=$(cat "$cc_dir/postgres.copy")
+	while sleep $((ttl / 5)); do
+		renew_lease
+		[ "$(cc_field "$cc_dir/postgres.lease" state)" != lost ] || exit 0
 	done
 }
 
 serve() {
 	copy=$(cat "$cc_dir/postgres.copy")
+	if [ "$(cc_field "$cc_dir/postgres.lease" state)" = lost ]; then
+		say "postgres: another copy took the store's lease of project \"$project\" during this start: the server does not start"
+		exit 79
+	fi
+	# the server, the agent and their pgBackRest write to the store only
+	# while this copy is not fenced (cc_fenced)
+	COMMANDCENTER_LEASE_FENCE=1
+	export COMMANDCENTER_LEASE_FENCE
 	ensure_stanza
 	keep_secrets
 	rm -f "$cc_dir/postgres.based"
 	postgres "$@" -c archive_mode=on -c "archive_command=$(command -v commandcenter-pgbackrest) archive-push %p" \
 		-c archive_timeout=60 &
 	server=$!
+	echo "$server" >"$cc_dir/postgres.server"
 	agent "$server" &
 	helper=$!
-	renewer "$server" &
-	renewing=$!
 	trap 'say "postgres: stop signal: the server writes its shutdown checkpoint"' INT TERM QUIT HUP
 	cc_wait "$server"
 	status=$cc_status
-	kill -s KILL "$helper" "$renewing" 2>/dev/null || :
+	kill -s KILL "$helper" 2>/dev/null || :
+	stop_renewer
+	rm -f "$cc_dir/postgres.server"
 	if [ "$(cc_field "$cc_dir/postgres.lease" state)" = lost ]; then
 		exit 79
 	fi
@@ -461,6 +590,7 @@ range)
 	;;
 read-archive) cc_read_archive "$1" ;;
 last-commit) cc_last_commit ;;
+renew) renewer ;;
 catch-up) exec commandcenter-pg-catchup ;;
 restore-to) restore_to "$1" "${2:-}" ;;
 drop) drop ;;

@@ -6,6 +6,11 @@
 # an argument or a file. PostgreSQL's archive_command and restore_command
 # run through it too (cmd in pgbackrest.conf).
 #
+# A command that writes to the store (archive-push, backup, expire,
+# stanza-*) run by a serving copy that is fenced (see cc_fenced in
+# commandcenter-store) fails at once, and one that the fence overtakes is
+# killed: a copy that could not renew its lease writes nothing more.
+#
 # For archive-push, it notes in $COMMANDCENTER_LOG_DIR/postgres.archive the
 # last archived WAL and when, or, while archiving fails, since when and the
 # last error, for Status. Archiving is asynchronous (pgbackrest.conf), but
@@ -30,8 +35,28 @@ if [ -n "${COMMANDCENTER_STORE_KEY_FILE:-}" ]; then
 	PGBACKREST_REPO1_CIPHER_PASS=$(cat "$COMMANDCENTER_STORE_KEY_FILE")
 	export PGBACKREST_REPO1_CIPHER_PASS
 fi
+# fenced_run ARG...: pgbackrest ARG..., as long as this copy is not fenced.
+fenced_run() {
+	if cc_fenced; then
+		echo "ERROR: $cc_fence_reason" >&2
+		return 75
+	fi
+	pgbackrest "$@" &
+	writer=$!
+	(while kill -0 "$writer" 2>/dev/null; do
+		if cc_fenced; then kill -s KILL "$writer"; fi
+		sleep 1
+	done) &
+	watcher=$!
+	cc_wait "$writer"
+	kill "$watcher" 2>/dev/null || :
+	return "$cc_status"
+}
+
 case " $* " in
 *" archive-push "*) ;;
+*" archive-push:async "* | *" backup "* | *" expire "* | *" stanza-"*)
+	if fenced_run "$@"; then exit 0; else exit $?; fi ;;
 *) exec pgbackrest "$@" ;;
 esac
 
@@ -39,7 +64,7 @@ record=$cc_dir/postgres.archive
 wal=
 for arg; do wal=$arg; done
 wal=${wal##*/}
-if pgbackrest "$@" 2>"$cc_tmp/push"; then
+if fenced_run "$@" 2>"$cc_tmp/push"; then
 	cc_write "$record" "wal=$wal" "at=$(cc_now)" "epoch=$(date +%s)" "failing_since=" "failures=0" "error="
 	exit 0
 else

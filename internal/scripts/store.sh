@@ -108,8 +108,10 @@ cc_lease_get() {
 # there was none) with one for COPY in STATE (held, released), which
 # carries this engine's lease lifetime (ttl=), for the engines that wait. Returns 0
 # when the store took it, 1 when another writer came first (412), 2 when
-# the store could not be written (cc_error says why).
+# the store could not be written (cc_error says why). cc_sent_ms is when
+# the request was sent (cc_uptime_ms): the lease lives from then at least.
 cc_lease_put() {
+	cc_sent_ms=$(cc_uptime_ms)
 	cc_write "$cc_tmp/mine" "copy=$1" "state=$2" "instance=${COMMANDCENTER_INSTANCE:-}" \
 		"host=$(hostname 2>/dev/null || :)" "at=$(cc_now)" "ttl=${COMMANDCENTER_STORE_LEASE_SECONDS:-}"
 	if [ -n "$cc_etag" ]; then
@@ -128,8 +130,38 @@ cc_lease_put() {
 	return 2
 }
 
-# cc_lease_record STATE [ERROR]: notes the lease as this container holds it,
-# for the agent and for Status.
+# cc_lease_record STATE [ERROR [FENCE_MS]]: notes the lease as this
+# container holds it (held, fenced, lost, released), for the renewer, the
+# agent and Status; FENCE_MS is the cc_uptime_ms from which this copy may
+# no longer write to the store (see cc_fenced).
 cc_lease_record() {
-	cc_write "$cc_dir/postgres.lease" "copy=$copy" "etag=$cc_etag" "state=$1" "at=$(cc_now)" "error=${2:-}"
+	cc_write "$cc_dir/postgres.lease" "copy=$copy" "etag=$cc_etag" "state=$1" "at=$(cc_now)" "error=${2:-}" \
+		"fence_ms=${3:-}"
+}
+
+# cc_fence_ms SENT_MS: until when a copy whose lease renewal was sent at
+# SENT_MS may write to the store: for the lease's lifetime less a quarter.
+# A waiting engine takes a lease over only after seeing it unchanged for
+# the whole lifetime and 5 s more, so a writer has that quarter and 5 s
+# to be stopped (fenced) before anyone else may write.
+cc_fence_ms() {
+	echo $(($1 + COMMANDCENTER_STORE_LEASE_SECONDS * 750))
+}
+
+# cc_fenced: true when the serving copy must not write to the store (it
+# fenced itself): its lease is not noted held, or it was last renewed too
+# long ago (fence_ms passed). Only the server, its agent and the
+# pgBackRest they run are fenced (COMMANDCENTER_LEASE_FENCE set by
+# commandcenter-pg-store serve); cc_fence_reason says why.
+cc_fenced() {
+	[ -n "${COMMANDCENTER_LEASE_FENCE:-}" ] || return 1
+	cc_f=$(cc_field "$cc_dir/postgres.lease" fence_ms)
+	cc_s=$(cc_field "$cc_dir/postgres.lease" state)
+	if [ "$cc_s" = held ] && [ -n "$cc_f" ] && [ "$(cc_uptime_ms)" -lt "$cc_f" ]; then
+		return 1
+	fi
+	cc_e=$(cc_field "$cc_dir/postgres.lease" error)
+	cc_fence_reason="fenced: this engine could not renew the store's lease within its lifetime less a quarter${cc_e:+ ($cc_e)}, so it writes nothing to the store until it has renewed the lease, unchanged"
+	[ "$cc_s" != lost ] || cc_fence_reason="fenced: another copy took the store's lease, so this engine writes nothing to the store any more"
+	return 0
 }

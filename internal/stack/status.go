@@ -107,7 +107,9 @@ type Protection struct {
 	// OnlyInEngine says which WAL is in this engine and not yet in the
 	// store (see OnlyInEngine).
 	OnlyInEngine string `json:"only_in_engine,omitempty"`
-	// Lease is this engine's hold on the store: held, released or lost.
+	// Lease is this engine's hold on the store: held, fenced (it could not
+	// renew the lease in time, and writes nothing to the store until it
+	// does), released or lost.
 	Lease      string `json:"lease,omitempty"`
 	LeaseError string `json:"lease_error,omitempty"`
 	// Redis says what becomes of Redis's data.
@@ -148,6 +150,9 @@ func ProtectionOf(store Store, statuses []ServiceStatus) Protection {
 	case p.ArchiveFailingSince != "":
 		p.Warning = fmt.Sprintf("archiving to the store fails since %s (%d attempts; %s): writes since %s are only in this engine until the store is back, and archiving then catches up",
 			p.ArchiveFailingSince, p.ArchiveFailures, p.ArchiveError, orUnknown(p.LastArchivedAt))
+	case p.Lease == "fenced":
+		p.Warning = "this engine could not renew the store's lease in time, and writes nothing to the store until it does (" + p.LeaseError +
+			"): writes are only in this engine meanwhile, and archiving then catches up"
 	case stranded:
 		p.Warning = strandedWarning(p.OnlyInEngine)
 	case p.LastBackup == "":

@@ -230,6 +230,8 @@ func TestProtectionOfAStore(t *testing.T) {
 		{"archiving fails", records("archive_failing_since", "2026-12-01T10:01:00Z", "archive_failures", "4", "archive_error", "unable to reach"),
 			false, "archiving to the store fails since 2026-12-01T10:01:00Z (4 attempts; unable to reach): writes since 2026-12-01T10:00:00Z"},
 		{"no base backup yet", records("backup_label", ""), false, "no base backup"},
+		{"fenced, nothing to archive yet", records("lease_state", "fenced", "lease_error", "renewal failed: the store did not answer"), false,
+			"could not renew the store's lease in time, and writes nothing to the store until it does (renewal failed: the store did not answer)"},
 		{"the lease lost", records("lease_state", "lost", "lease_error", "another copy replaced this copy's lease"), false, "lost the store's lease"},
 		{"nothing recorded: postgres never ran with the store", ServiceStatus{Service: Postgres}, false, "no base backup"},
 		{"killed: its last writes only in this engine", records("wal_cluster_state", "in production"), false,

@@ -851,9 +851,9 @@ type CommandcenterOpts struct {
 	//
 	StoreService *Service // commandcenter (../../../main.go:271:2)
 	//
-	// How long the project's lease in the store lasts without renewal; it is
-	// renewed every third of it. A start on another engine waits this long
-	// (plus 5 s) for the lease of an engine that died to lapse (15-120).
+	// How long the project's lease in the store lasts without renewal (15-120): it is renewed
+	// every fifth of it, its holder stops writing to the store after three quarters without
+	// renewal, and a start on another engine waits this long (or the holder's, plus 5 s).
 	//
 	//
 	// Default: 60
