@@ -640,6 +640,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Tests).StoreLeaseKeepsEnginesApart(&parent, ctx)
+		case "StoreLeaseRenewedDuringSlowRestore":
+			var parent Tests
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return nil, (*Tests).StoreLeaseRenewedDuringSlowRestore(&parent, ctx)
 		case "StoreLeaseWaitsForTheHoldersLifetime":
 			var parent Tests
 			err = json.Unmarshal(parentJSON, &parent)

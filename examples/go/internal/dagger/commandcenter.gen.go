@@ -66,7 +66,7 @@ func (r *Commandcenter) Backend() *Service { // commandcenter (../../../../servi
 // `dagger call backup export --path db.dump`: the file is readable by its
 // owner only. One engine session takes one backup of a project, however
 // often the file is used in it: a new session takes a new one.
-func (r *Commandcenter) Backup() *File { // commandcenter (../../../../backup.go:26:1)
+func (r *Commandcenter) Backup() *File { // commandcenter (../../../../backup.go:27:1)
 	q := r.query.Select("backup")
 
 	return &File{
@@ -385,16 +385,16 @@ type CommandcenterRestoreOpts struct {
 	//
 	// The dump, e.g. --dump db.dump.
 	//
-	Dump *File // commandcenter (../../../../backup.go:79:2)
+	Dump *File // commandcenter (../../../../backup.go:80:2)
 	//
 	// Restore from the project's store (--store) instead of a dump.
 	//
-	FromStore bool // commandcenter (../../../../backup.go:82:2)
+	FromStore bool // commandcenter (../../../../backup.go:83:2)
 	//
 	// With --from-store: the point in time to restore to, RFC 3339, e.g.
 	// 2026-12-01T10:00:00Z. Default: the latest archived WAL.
 	//
-	Time string // commandcenter (../../../../backup.go:86:2)
+	Time string // commandcenter (../../../../backup.go:87:2)
 }
 
 // Replace the project's database with a dump made by Backup (or pg_dump --format=custom).
@@ -416,7 +416,7 @@ type CommandcenterRestoreOpts struct {
 // of the database is dropped, and the next start restores
 // it: `dagger call restore --from-store --time 2026-12-01T10:00:00Z stack up`.
 // The store keeps every archived write, also those after T.
-func (r *Commandcenter) Restore(opts ...CommandcenterRestoreOpts) *Commandcenter { // commandcenter (../../../../backup.go:75:1)
+func (r *Commandcenter) Restore(opts ...CommandcenterRestoreOpts) *Commandcenter { // commandcenter (../../../../backup.go:76:1)
 	q := r.query.Select("restore")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `dump` optional argument
@@ -483,9 +483,13 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../l
 // data is kept. Without --store: store "none" and durable false, with what
 // deletes it. With one: the store, durable (a base backup is in it, the WAL
 // is archived and the lease held), last_archived_wal and last_archived_at,
-// archive_failing_since, archive_failures and archive_error, last_backup,
+// archive_failing_since, archive_failures and archive_error,
+// only_in_engine (the WAL that is in this engine and not yet in the store:
+// segments the store has not acknowledged, the writes since the last
+// archived segment, or what a killed server left), last_backup,
 // last_backup_at and backup_error, lease and lease_error, and what becomes
-// of redis; a warning when something is not durable. For example:
+// of redis; a warning when something is not durable (a stopped or killed
+// postgres whose WAL the store lacks is not). For example:
 //
 //	{"project": "shop", "checked_at": "2026-12-01T10:00:00Z",
 //	 "protection": {"store": "none", "durable": false, "warning": "..."}, "services": [
@@ -495,7 +499,7 @@ func (r *Commandcenter) Start() *Commandcenter { // commandcenter (../../../../l
 //	   "message": "SELECT 1 answered"}, ...]}
 //
 // It reads only, like Health, in any session.
-func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:70:1)
+func (r *Commandcenter) Status(ctx context.Context) (string, error) { // commandcenter (../../../../health.go:74:1)
 	if r.status != nil {
 		return *r.status, nil
 	}
@@ -859,11 +863,15 @@ type CommandcenterOpts struct {
 	// Default: 60
 	StoreLeaseSeconds int // commandcenter (../../../../main.go:276:2)
 	//
-	// Time between two full base backups, a Go duration (at least 1m).
+	// Time between two base backups, a Go duration (at least 1m). A backup
+	// is full when the last full one is seven intervals old (weekly with the
+	// default), differential otherwise: the files changed since that full. The store keeps the last two full
+	// backups, the differential ones that depend on them and the WAL from
+	// the older one on; pgBackRest deletes what is older after each backup.
 	//
 	//
 	// Default: "24h"
-	StoreBackupInterval string // commandcenter (../../../../main.go:279:2)
+	StoreBackupInterval string // commandcenter (../../../../main.go:283:2)
 	//
 	// The Procfile, in --source, that declares the app's workers: long-running
 	// processes from the backend's image (a Celery worker and beat), one
@@ -876,14 +884,14 @@ type CommandcenterOpts struct {
 	// health and status report. Each worker is a service of the project,
 	// named NAME, in status, health, logs, restart and stop.
 	//
-	Procfile string // commandcenter (../../../../main.go:291:2)
+	Procfile string // commandcenter (../../../../main.go:295:2)
 	//
 	// System packages the backend's build needs, e.g. gcc,libpq-dev to
 	// build psycopg2 from source: installed as root with the image's apk or
 	// apt-get, before pip, in a layer the engine keeps until the list or
 	// --python-image changes. They stay in the image.
 	//
-	BackendSystemPackages []string // commandcenter (../../../../main.go:297:2)
+	BackendSystemPackages []string // commandcenter (../../../../main.go:301:2)
 	//
 	// The backend's own Dockerfile, a path in --source, e.g.
 	// backend/Dockerfile: the backend and its workers run from the image it
@@ -894,7 +902,7 @@ type CommandcenterOpts struct {
 	// whose user is root runs as the module's app user (10001), with its
 	// working directory made readable to it.
 	//
-	BackendDockerfile string // commandcenter (../../../../main.go:307:2)
+	BackendDockerfile string // commandcenter (../../../../main.go:311:2)
 	//
 	// The arguments of the builds of --backend-dockerfile and
 	// --frontend-dockerfile, KEY=VALUE items (their ARG instructions), e.g.
@@ -902,14 +910,14 @@ type CommandcenterOpts struct {
 	// They are in the image's history: give credentials as
 	// --docker-build-secrets instead.
 	//
-	DockerBuildArgs []string // commandcenter (../../../../main.go:314:2)
+	DockerBuildArgs []string // commandcenter (../../../../main.go:318:2)
 	//
 	// Secrets for the builds of --backend-dockerfile and
 	// --frontend-dockerfile, e.g. env:PIP_TOKEN, which a RUN
 	// --mount=type=secret,id=ID reads at /run/secrets/ID, ID being the
 	// secret's name in Dagger. They are in no layer of the image.
 	//
-	DockerBuildSecrets []*Secret // commandcenter (../../../../main.go:320:2)
+	DockerBuildSecrets []*Secret // commandcenter (../../../../main.go:324:2)
 	//
 	// The frontend's own Dockerfile, a path in --source, e.g.
 	// frontend/Dockerfile, built as --backend-dockerfile is (--source as
@@ -925,7 +933,7 @@ type CommandcenterOpts struct {
 	// app user (10001), with its working directory made readable to it.
 	// Not with --frontend-mode static.
 	//
-	FrontendDockerfile string // commandcenter (../../../../main.go:335:2)
+	FrontendDockerfile string // commandcenter (../../../../main.go:339:2)
 }
 
 // Commandcenter is one project's app stack.
