@@ -190,6 +190,9 @@ backoff() {
 	say "exited by itself with status $status after ${ran_ms}ms; starting again in ${delay}s"
 	sleep "$delay" 3>&- 4>&- 9>&- &
 	sleeper=$!
+	# A request or signal that came before $sleeper was known killed no
+	# sleeper: it cuts this wait short now.
+	[ -z "$requested" ] || kill "$sleeper" 2>/dev/null || :
 	cc_wait "$sleeper"
 	sleeper=
 	delay=$((delay * 2 > 60 ? 60 : delay * 2))
