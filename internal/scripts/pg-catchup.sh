@@ -19,11 +19,6 @@ project=$COMMANDCENTER_PROJECT
 say() { echo "[commandcenter] $*" >&2; }
 sql() { psql -h /var/run/postgresql -U "$COMMANDCENTER_PG_SUPERUSER" -d postgres -XqtAc "$1"; }
 
-# ready: the segments that wait to be archived.
-ready() {
-	ls "$PGDATA/pg_wal/archive_status" 2>/dev/null | sed -n 's/\.ready$//p' | tr '\n' ' ' | sed 's/ $//'
-}
-
 # holder_is_this_copy: the store's lease names this engine's copy (or none):
 # only then is its WAL the store's next.
 holder_is_this_copy() {
@@ -46,7 +41,7 @@ push() {
 	fi
 	wal=$(sql 'select pg_walfile_name(pg_switch_wal())')
 	deadline=$(($(date +%s) + 60))
-	until [ "$(sql "select coalesce(last_archived_wal >= '$wal', false) from pg_stat_archiver")" = t ] && [ -z "$(ready)" ]; do
+	until [ "$(sql "select coalesce(last_archived_wal >= '$wal', false) from pg_stat_archiver")" = t ] && [ -z "$(cc_ready_segments)" ]; do
 		[ "$(date +%s)" -lt "$deadline" ] || break
 		sleep 0.5
 	done
@@ -58,10 +53,10 @@ cc_lock postgres
 state=$(pg_controldata "$PGDATA" | sed -n 's/^Database cluster state: *//p')
 case $state in
 *recovery*) exit 0 ;; # a restore from the store, which holds its WAL
-"shut down") [ -n "$(ready)" ] || exit 0 ;;
+"shut down") [ -n "$(cc_ready_segments)" ] || exit 0 ;;
 esac
 if ! holder_is_this_copy; then
-	left=$(ready)
+	left=$(cc_ready_segments)
 	if [ -n "$left" ]; then
 		cat >&2 <<EOF
 project "$project": this engine's copy of the database holds WAL that the store $COMMANDCENTER_STORE never took, segments $left, and the store was written last by another copy, $holder (host $(cc_field "$cc_tmp/lease" host)): its history goes on from that copy, and cannot take these segments. Dropping this copy would lose the writes in them, so nothing was dropped: this engine's copy is kept as it is, and this command is refused while it holds them.
@@ -76,7 +71,7 @@ if cc_lease_put "$copy" held; then rc=0; else rc=$?; fi
 [ "$rc" -eq 0 ] || { echo "project \"$project\": another engine took the store's lease meanwhile; nothing was dropped" >&2; exit 79; }
 began=$(cc_uptime_ms)
 push
-left=$(ready)
+left=$(cc_ready_segments)
 if [ -n "$left" ]; then
 	cat >&2 <<EOF
 project "$project": this engine's copy of the database holds WAL that the store $COMMANDCENTER_STORE did not take: segments $left ($(cc_field "$cc_dir/postgres.archive" error)). Dropping the copy would lose the writes in them, so nothing was dropped, and the store's lease stays with this copy. Bring the store back, then run the command again.

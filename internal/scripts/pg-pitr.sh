@@ -8,12 +8,6 @@
 # has reached it and left recovery; it holds the target.
 cc_recovering=$cc_dir/postgres.recovering
 
-# cc_ready_segments: the WAL segments of this engine's copy that wait to be
-# archived (archive_status/*.ready), on one line.
-cc_ready_segments() {
-	ls "$PGDATA/pg_wal/archive_status" 2>/dev/null | sed -n 's/\.ready$//p' | tr '\n' ' ' | sed 's/ $//'
-}
-
 # cc_refuse_unarchived WHAT: exits 79, naming the segments and the fix,
 # when this engine's copy holds WAL that the store never took: WHAT (a drop
 # of the copy) would lose the writes in it.

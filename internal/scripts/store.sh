@@ -165,3 +165,9 @@ cc_fenced() {
 	[ "$cc_s" != lost ] || cc_fence_reason="fenced: another copy took the store's lease, so this engine writes nothing to the store any more"
 	return 0
 }
+
+# cc_ready_segments: the WAL segments of this engine's copy that wait to be
+# archived (archive_status/*.ready), on one line.
+cc_ready_segments() {
+	ls "$PGDATA/pg_wal/archive_status" 2>/dev/null | sed -n 's/\.ready$//p' | tr '\n' ' ' | sed 's/ $//'
+}
