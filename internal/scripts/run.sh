@@ -188,13 +188,16 @@ backoff() {
 	cc_exited "$name" "$status"
 	cc_record "$name" "$instance" restarting "$restarts"
 	say "exited by itself with status $status after ${ran_ms}ms; starting again in ${delay}s"
-	sleep "$delay" 3>&- 4>&- 9>&- &
-	sleeper=$!
-	# A request or signal that came before $sleeper was known killed no
-	# sleeper: it cuts this wait short now.
-	[ -z "$requested" ] || kill "$sleeper" 2>/dev/null || :
-	cc_wait "$sleeper"
-	sleeper=
+	# A second at a time: a request's trap kills the sleeper, and one whose
+	# trap ran before a sleeper was known is seen within the second.
+	left=$delay
+	while [ "$left" -gt 0 ] && [ -z "$requested" ]; do
+		sleep 1 3>&- 4>&- 9>&- &
+		sleeper=$!
+		cc_wait "$sleeper"
+		sleeper=
+		left=$((left - 1))
+	done
 	delay=$((delay * 2 > 60 ? 60 : delay * 2))
 	[ "$requested" != stop ] && [ "$requested" != signalled ]
 }
