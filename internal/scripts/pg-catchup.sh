@@ -10,7 +10,9 @@
 # archived), or none, is left alone. Exit 79, naming the segments, when the
 # store does not take them, or when another copy wrote the store last while
 # this one holds segments the store never took: the caller then drops
-# nothing.
+# nothing. While it pushes, the lease is renewed as a serving copy's is
+# (commandcenter-pg-store renew): a push that the renewal cannot keep
+# covered is fenced, and one whose lease another copy took is stopped.
 set -eu
 . commandcenter-lock
 . commandcenter-store
@@ -29,7 +31,26 @@ holder_is_this_copy() {
 	[ -z "$holder" ] || [ "$holder" = "$copy" ]
 }
 
-# push: runs the server until the WAL up to now is archived, 60 s at most.
+lease_state() { cc_field "$cc_dir/postgres.lease" state; }
+
+# renewing: the lease's renewal from now until this script ends, beside
+# the push: the server's archive-push is fenced (COMMANDCENTER_LEASE_FENCE)
+# while the lease is not renewed in time, and the renewer stops the server
+# ($cc_dir/postgres.server) when another copy takes the lease. A copy that
+# never had an id (postgres.copy) never archived to the store: its push
+# claims a lease that names no copy, which nobody renews.
+renewing() {
+	[ -n "$copy" ] || return 0
+	cc_lease_record held "" "$(cc_fence_ms "$cc_sent_ms")"
+	commandcenter-pg-store renew </dev/null &
+	renewer=$!
+	trap 'kill -s KILL "$renewer" 2>/dev/null || :; rm -f "$cc_dir/postgres.server"' EXIT
+	COMMANDCENTER_LEASE_FENCE=1
+	export COMMANDCENTER_LEASE_FENCE
+}
+
+# push: runs the server until the WAL up to now is archived, 60 s at most,
+# or until another copy takes the lease.
 push() {
 	rm -f "$PGDATA/postmaster.pid"
 	archive="archive_command=$(command -v commandcenter-pgbackrest) archive-push %p"
@@ -39,13 +60,18 @@ push() {
 		echo "project \"$project\": this engine's copy of the database did not start to push its WAL to the store; nothing was dropped" >&2
 		exit 79
 	fi
+	head -n 1 "$PGDATA/postmaster.pid" >"$cc_dir/postgres.server"
 	wal=$(sql 'select pg_walfile_name(pg_switch_wal())')
 	deadline=$(($(date +%s) + 60))
 	until [ "$(sql "select coalesce(last_archived_wal >= '$wal', false) from pg_stat_archiver")" = t ] && [ -z "$(cc_ready_segments)" ]; do
-		[ "$(date +%s)" -lt "$deadline" ] || break
+		[ "$(date +%s)" -lt "$deadline" ] && [ "$(lease_state)" != lost ] || break
 		sleep 0.5
 	done
-	pg_ctl -D "$PGDATA" -w -t 120 -m fast stop >/dev/null
+	# the renewer may have stopped the server already
+	if ! pg_ctl -D "$PGDATA" -w -t 120 -m fast stop >/dev/null 2>&1 && pg_ctl -D "$PGDATA" status >/dev/null 2>&1; then
+		echo "project \"$project\": this engine's copy of the database did not stop within 120 s after pushing its WAL; nothing was dropped" >&2
+		exit 79
+	fi
 }
 
 cc_lock postgres
@@ -70,13 +96,22 @@ if cc_lease_put "$copy" held; then rc=0; else rc=$?; fi
 [ "$rc" -ne 2 ] || { echo "$cc_error" >&2; exit 2; }
 [ "$rc" -eq 0 ] || { echo "project \"$project\": another engine took the store's lease meanwhile; nothing was dropped" >&2; exit 79; }
 began=$(cc_uptime_ms)
+renewing
 push
+if [ "$(lease_state)" = lost ]; then
+	echo "project \"$project\": another engine took the store's lease while this engine's copy pushed its WAL: the store's history goes on from that copy, so nothing was dropped" >&2
+	exit 79
+fi
 left=$(cc_ready_segments)
 if [ -n "$left" ]; then
 	cat >&2 <<EOF
 project "$project": this engine's copy of the database holds WAL that the store $COMMANDCENTER_STORE did not take: segments $left ($(cc_field "$cc_dir/postgres.archive" error)). Dropping the copy would lose the writes in them, so nothing was dropped, and the store's lease stays with this copy. Bring the store back, then run the command again.
 EOF
 	exit 79
+fi
+if [ -n "${renewer:-}" ]; then
+	kill -s KILL "$renewer" 2>/dev/null || :
+	cc_etag=$(cc_field "$cc_dir/postgres.lease" etag) # the renewer's last write
 fi
 if cc_lease_put "$copy" released; then cc_lease_record released; fi
 say "project \"$project\": WAL up to $wal pushed from this engine's copy to the store, in $(($(cc_uptime_ms) - began)) ms"
