@@ -86,7 +86,7 @@ func (m *Commandcenter) start(ctx context.Context, s stack.Service, svc *dagger.
 	begin := time.Now()
 	err := m.retryPolicy().Do(ctx, func(ctx context.Context) error {
 		_, err := svc.Start(ctx)
-		return classifyStart(s, err)
+		return classifyStart(m.config().StartPeriod(s), err)
 	})
 	if err != nil {
 		return m.startError(ctx, s, time.Since(begin), err)
@@ -122,7 +122,7 @@ func (m *Commandcenter) checkWorkerRuns(ctx context.Context, s stack.Service, be
 // classifyStart marks what no new attempt can change: a lock held by
 // another instance, a PostgreSQL major mismatch, a command that cannot run,
 // and a service that never passed its health check in its start period.
-func classifyStart(s stack.Service, err error) error {
+func classifyStart(period time.Duration, err error) error {
 	var execErr *dagger.ExecError
 	if !errors.As(err, &execErr) {
 		return err
@@ -131,7 +131,7 @@ func classifyStart(s stack.Service, err error) error {
 	case execErr.ExitCode == stack.ExitAlreadyRunning || execErr.ExitCode == stack.ExitMajorMismatch:
 		return retry.Permanent(&refusedError{stderr: strings.TrimSpace(execErr.Stderr), err: err})
 	case strings.Contains(err.Error(), "health check errored"):
-		return retry.Permanent(fmt.Errorf("not healthy within its start period of %s: %w", stack.StartPeriod(s), err))
+		return retry.Permanent(fmt.Errorf("not healthy within its start period of %s: %w", period, err))
 	case stack.Permanent(execErr.ExitCode):
 		return retry.Permanent(err)
 	}

@@ -9,10 +9,11 @@ import (
 
 // healthCheck is how the engine waits for service s: its check runs every
 // 100ms; failures within the start period (initdb, package imports, a
-// loaded engine) do not count, and three more after that fail the start.
-func healthCheck(s stack.Service) dagger.ContainerWithDockerHealthcheckOpts {
+// restore from the store, a loaded engine) do not count, and three more
+// after that fail the start.
+func healthCheck(cfg stack.Config, s stack.Service) dagger.ContainerWithDockerHealthcheckOpts {
 	return dagger.ContainerWithDockerHealthcheckOpts{
-		StartPeriod:   stack.StartPeriod(s).String(),
+		StartPeriod:   cfg.StartPeriod(s).String(),
 		StartInterval: "100ms",
 		Interval:      "5s",
 		Timeout:       "5s",
@@ -213,10 +214,10 @@ func (m *Commandcenter) runtime(c *dagger.Container, s stack.Service, cfg stack.
 			c = c.WithExposedPort(r.Listen)
 		}
 	case stack.IsWorker(s):
-		c = c.WithDockerHealthcheck(cfg.HealthCheck(s), healthCheck(s))
+		c = c.WithDockerHealthcheck(cfg.HealthCheck(s), healthCheck(cfg, s))
 	default:
 		c = c.WithExposedPort(stack.InternalPort(s)).
-			WithDockerHealthcheck(cfg.HealthCheck(s), healthCheck(s))
+			WithDockerHealthcheck(cfg.HealthCheck(s), healthCheck(cfg, s))
 	}
 	return c.WithoutEntrypoint().WithDefaultArgs(cfg.Command(s))
 }

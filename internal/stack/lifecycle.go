@@ -46,6 +46,20 @@ func StartPeriod(s Service) time.Duration {
 	return 3 * time.Minute
 }
 
+// StoreStartPeriod is postgres's start period with a store: an empty data
+// volume is first restored from the store, which for a large database
+// takes as long as its download and the replay of its WAL.
+const StoreStartPeriod = time.Hour
+
+// StartPeriod is StartPeriod(s), or StoreStartPeriod for postgres with a
+// store.
+func (c Config) StartPeriod(s Service) time.Duration {
+	if s == Postgres && c.Store.Enabled() {
+		return StoreStartPeriod
+	}
+	return StartPeriod(s)
+}
+
 // ConfirmReset checks that a reset of project was confirmed, with yes or
 // with the project's name repeated.
 func ConfirmReset(project string, yes bool, confirm string) error {

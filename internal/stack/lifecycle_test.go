@@ -29,6 +29,19 @@ func TestStartPeriod(t *testing.T) {
 	}
 }
 
+func TestStartPeriodWithAStoreLetsARestoreRun(t *testing.T) {
+	c := Config{Project: "p", Store: validStore()}
+	if got := c.StartPeriod(Postgres); got < 30*time.Minute {
+		t.Errorf("StartPeriod(postgres) with a store = %s, want room for a large database's restore (30 minutes or more)", got)
+	}
+	if got, want := c.StartPeriod(Redis), StartPeriod(Redis); got != want {
+		t.Errorf("StartPeriod(redis) with a store = %s, want %s: only postgres restores", got, want)
+	}
+	if got, want := (Config{Project: "p"}).StartPeriod(Postgres), StartPeriod(Postgres); got != want {
+		t.Errorf("StartPeriod(postgres) without a store = %s, want %s", got, want)
+	}
+}
+
 func TestConfirmReset(t *testing.T) {
 	tests := []struct {
 		yes     bool
