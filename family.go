@@ -16,27 +16,17 @@ import (
 
 // carryFamily runs commandcenter-pg-family, as root, with the project's
 // postgres volumes of this image and of every family mounted; an engine
-// failure is retried, a refusal of the script is not. With the template,
-// the step also makes a new project's cluster, so that the start does not
-// wait for that copy: startServices runs this step beside the build of the
-// other services.
+// failure is retried, a refusal of the script is not.
 func (m *Commandcenter) carryFamily(ctx context.Context, major string) error {
 	user := stack.User(stack.Postgres)
-	cfg := m.config()
-	c := m.base(m.Settings.Images.Postgres)
-	if cfg.UsesTemplate() {
-		c = c.With(m.withPGTemplate(cfg)).
-			WithEnvVariable("COMMANDCENTER_PG_TEMPLATE", stack.PGTemplate).
-			WithEnvVariable("COMMANDCENTER_PG_ROLE_PENDING_FILE", stack.PasswordPending)
-	}
-	c = c.WithUser("root").
-		With(withScripts("pg-family", "lock", "pg-template")).
+	c := m.base(m.Settings.Images.Postgres).
+		WithUser("root").
+		With(withScripts("pg-family")).
 		With(m.withPGData(major)).
 		With(m.withRunVolume(stack.Postgres)).
 		WithEnvVariable("PGDATA", stack.PGData).
 		WithEnvVariable("COMMANDCENTER_LOG_DIR", stack.LogDir).
 		WithEnvVariable("COMMANDCENTER_PROJECT", m.Project).
-		WithEnvVariable("COMMANDCENTER_PG_MAJOR", major).
 		WithEnvVariable("COMMANDCENTER_PG_IMAGE", m.Settings.Images.Postgres).
 		WithEnvVariable("COMMANDCENTER_PG_FAMILIES", stack.FamiliesDir)
 	secret := m.DBPassword == nil || m.secretFiles().PostgresGeneratesSecretKey

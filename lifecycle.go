@@ -16,9 +16,8 @@ import (
 
 // Start every service and return once all are healthy: postgres and redis in parallel, then the backend and its workers (see --procfile), then the frontend.
 //
-// Each level starts once its own containers are built, while the later
-// levels' builds go on; transient failures (an image pull, a server that
-// exits) are retried with exponential backoff. The services keep
+// Containers are built first; transient failures (an image pull, a server
+// that exits) are retried with exponential backoff. The services keep
 // running until Stop or the end of the engine session, so chain what comes
 // next: `dagger call start health`. A service of the project that already
 // runs elsewhere (another session, or other settings) fails the start
@@ -37,15 +36,10 @@ func (m *Commandcenter) Start(ctx context.Context) (*Commandcenter, error) {
 	return m, nil
 }
 
-// startServices builds the given app services, each once and all at once,
-// and starts them level by level, with retry: a level starts once its own
-// services are built, while the later levels' builds go on. It returns
-// their containers, and those of the services they bind, for binding more.
-// Beside the builds run postgres's family step, which makes a new
-// project's cluster (carryFamily), and the record of the running app,
-// which the backend's level waits for.
+// startServices builds the given app services, each once and in parallel,
+// then starts them level by level, with retry. It returns their containers,
+// and those of the services they bind, for binding more.
 func (m *Commandcenter) startServices(ctx context.Context, services []stack.Service) (map[stack.Service]*dagger.Container, error) {
-	var family, record *pending
 	if slices.Contains(services, stack.Postgres) {
 		if err := m.checkStore(ctx); err != nil {
 			return nil, err
@@ -54,25 +48,25 @@ func (m *Commandcenter) startServices(ctx context.Context, services []stack.Serv
 		if err != nil {
 			return nil, err
 		}
-		family = async(func() error { return m.carryFamily(ctx, major) })
+		if err := m.carryFamily(ctx, major); err != nil {
+			return nil, err
+		}
 	}
 	containers, err := m.containers(ctx, services)
 	if err != nil {
 		return nil, err
 	}
-	builds := m.buildAll(ctx, services, containers)
+	if err := m.buildAll(ctx, services, containers); err != nil {
+		return nil, err
+	}
 	if slices.Contains(services, stack.Backend) {
-		record = async(func() error { return m.recordRunning(ctx) })
+		if err := m.recordRunning(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var announced sync.WaitGroup
 	defer announced.Wait()
-	for i, level := range stack.Levels(services) {
-		if err := builds.wait(level); err != nil {
-			return nil, err
-		}
-		if err := levelReady(i, level, family, record); err != nil {
-			return nil, err
-		}
+	for _, level := range stack.Levels(services) {
 		if err := inParallel(level, func(s stack.Service) error {
 			return m.start(ctx, s, containers[s].AsService())
 		}); err != nil {
@@ -85,92 +79,28 @@ func (m *Commandcenter) startServices(ctx context.Context, services []stack.Serv
 	return containers, nil
 }
 
-// levelReady waits for what level i needs besides its builds: postgres
-// its family step, every level after the first the record of the running
-// app.
-func levelReady(i int, level []stack.Service, family, record *pending) error {
-	if slices.Contains(level, stack.Postgres) {
-		if err := family.wait(); err != nil {
-			return err
+// buildAll builds the given services in parallel. A service whose build
+// fails because one it binds failed is not reported: its error is its
+// dependency's, which is reported once, as that service's.
+func (m *Commandcenter) buildAll(ctx context.Context, services []stack.Service, containers map[stack.Service]*dagger.Container) error {
+	errs := make([]error, len(services))
+	_ = inParallel(services, func(s stack.Service) error {
+		errs[slices.Index(services, s)] = m.build(ctx, s, containers[s])
+		return nil
+	})
+	var failed []stack.Service
+	for i, err := range errs {
+		if err != nil {
+			failed = append(failed, services[i])
 		}
 	}
-	if i > 0 {
-		return record.wait()
-	}
-	return nil
-}
-
-// pending is work started in the background, whose end can be waited for
-// any number of times; a nil one is done.
-type pending struct {
-	done chan struct{}
-	err  error
-}
-
-func async(f func() error) *pending {
-	p := &pending{done: make(chan struct{})}
-	go func() {
-		defer close(p.done)
-		p.err = f()
-	}()
-	return p
-}
-
-func (p *pending) wait() error {
-	if p == nil {
-		return nil
-	}
-	<-p.done
-	return p.err
-}
-
-// builds are the services' builds, started at once.
-type builds struct {
-	services []stack.Service
-	of       map[stack.Service]*pending
-}
-
-// buildAll starts the build of each given service, in parallel.
-func (m *Commandcenter) buildAll(ctx context.Context, services []stack.Service, containers map[stack.Service]*dagger.Container) builds {
-	b := builds{services: services, of: map[stack.Service]*pending{}}
-	for _, s := range services {
-		b.of[s] = async(func() error { return m.build(ctx, s, containers[s]) })
-	}
-	return b
-}
-
-// wait waits for the builds of level; when one failed, it waits for them
-// all and reports each failure once: a service whose build fails because
-// one it binds failed is not reported, its error being its dependency's.
-func (b builds) wait(level []stack.Service) error {
-	failed := false
-	for _, s := range level {
-		failed = b.of[s].wait() != nil || failed
-	}
-	if !failed {
-		return nil
-	}
-	errs := b.waitAll()
-	var broken []stack.Service
-	for _, s := range b.services {
-		if errs[s] != nil {
-			broken = append(broken, s)
+	own := stack.OwnFailures(failed)
+	for i, s := range services {
+		if !slices.Contains(own, s) {
+			errs[i] = nil
 		}
 	}
-	var own []error
-	for _, s := range stack.OwnFailures(broken) {
-		own = append(own, errs[s])
-	}
-	return errors.Join(own...)
-}
-
-// waitAll waits for every build and returns their errors.
-func (b builds) waitAll() map[stack.Service]error {
-	errs := map[stack.Service]error{}
-	for _, s := range b.services {
-		errs[s] = b.of[s].wait()
-	}
-	return errs
+	return errors.Join(errs...)
 }
 
 // announceDatabase says on stderr, which the CLI shows, when the running

@@ -14,14 +14,6 @@
 # instead of serving a stale copy. Nothing is deleted but files of a data
 # directory without PG_VERSION, which no server can use. A server of the
 # other family that still runs stops it (exit 75).
-# When no family holds a cluster and the image has a template
-# ($COMMANDCENTER_PG_TEMPLATE), it makes the new project's cluster, a copy
-# of the template (commandcenter-pg-template copy), owned by USER, under
-# the project's postgres lock: the module runs this step beside the build
-# of the other services, so the copy is off the start's path. It leaves
-# that to the launcher while the lock is held (a server starts) or when
-# the project's database is a cluster of another major version, which the
-# launcher refuses.
 set -eu
 user=$1
 families=$COMMANDCENTER_PG_FAMILIES
@@ -56,13 +48,3 @@ for old in "$families"/*; do
 	echo "This cluster moved to the volumes of uid $uid at $(date -u +%Y-%m-%dT%H:%M:%SZ); a start with an image whose postgres user is uid ${old##*/} copies it back." >"$old/data/MOVED"
 	exit 0
 done
-[ -n "${COMMANDCENTER_PG_TEMPLATE:-}" ] || exit 0
-made=$(cat "$COMMANDCENTER_LOG_DIR/postgres.major" 2>/dev/null) || made=
-[ -z "$made" ] || [ "$made" = "$COMMANDCENTER_PG_MAJOR" ] || exit 0
-lock=$COMMANDCENTER_LOG_DIR/postgres.lock
-[ -e "$lock" ] || { : >"$lock" && chown "$owner" "$lock"; }
-exec 7>>"$lock"
-flock -n 7 || exit 0
-[ ! -s "$PGDATA/PG_VERSION" ] || exit 0
-commandcenter-pg-template copy
-chown -R "$owner" "$PGDATA" "$COMMANDCENTER_LOG_DIR/postgres.copied"

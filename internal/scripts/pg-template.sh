@@ -1,18 +1,11 @@
 #!/bin/sh
-# commandcenter-pg-template make DIR | copy | password PID
+# commandcenter-pg-template make DIR | password PID
 # make DIR: makes in DIR, in a build step that names no project (the engine
 #   caches it per image and settings), the cluster every new project of
 #   those starts from: the image's own initdb (docker-ensure-initdb.sh) with
 #   a throwaway password, commandcenter-pg-setup (the app's role no
 #   superuser, the extensions, the setup recorded), then the app's role left
 #   without a password. The template holds no secret of any project.
-# copy: makes the project's new cluster in $PGDATA, which holds none, a
-#   copy of the template ($COMMANDCENTER_PG_TEMPLATE), PG_VERSION last, so
-#   that a copy cut short is made again from the start; marks it pending
-#   ($COMMANDCENTER_PG_ROLE_PENDING_FILE) and notes how long it took in
-#   $COMMANDCENTER_LOG_DIR/postgres.copied, which commandcenter-postgres
-#   announces. commandcenter-pg-family runs it before the start, beside the
-#   build of the other services; commandcenter-postgres when it did not.
 # password: gives the app's role ($POSTGRES_USER) of the cluster in $PGDATA,
 #   copied from the template, the first line of $POSTGRES_PASSWORD_FILE as
 #   its password, as initdb's --pwfile does, then removes
@@ -25,7 +18,7 @@
 #   statement, an argument or a log. On failure it says why and stops the
 #   server (fast shutdown), so that the start fails at once.
 set -eu
-su=${COMMANDCENTER_PG_SUPERUSER:-}
+su=$COMMANDCENTER_PG_SUPERUSER
 
 # single SQL: runs the one-line SQL as the module's superuser in
 # single-user mode, which exits 0 even when a statement fails: its ERROR
@@ -50,20 +43,6 @@ make)
 	fi
 	single "alter role \"$POSTGRES_USER\" password null"
 	;;
-copy)
-	. commandcenter-lock
-	began=$(cc_uptime_ms)
-	template=$COMMANDCENTER_PG_TEMPLATE
-	find "$PGDATA" -mindepth 1 -delete
-	for f in "$template"/* "$template"/.[!.]*; do
-		[ ! -e "$f" ] || [ "$f" = "$template/PG_VERSION" ] || cp -a "$f" "$PGDATA/"
-	done
-	mkdir -p "$(dirname "$COMMANDCENTER_PG_ROLE_PENDING_FILE")"
-	: >"$COMMANDCENTER_PG_ROLE_PENDING_FILE"
-	chmod 700 "$PGDATA"
-	cp -p "$template/PG_VERSION" "$PGDATA/PG_VERSION"
-	cc_write "$cc_dir/postgres.copied" "ms=$(($(cc_uptime_ms) - began))"
-	;;
 password)
 	say() { echo "[commandcenter] postgres: $*" >&2; }
 	server=$2
@@ -86,7 +65,7 @@ password)
 	rm -f "$COMMANDCENTER_PG_ROLE_PENDING_FILE"
 	;;
 *)
-	echo "usage: commandcenter-pg-template make DIR | copy | password PID" >&2
+	echo "usage: commandcenter-pg-template make DIR | password PID" >&2
 	exit 2
 	;;
 esac

@@ -8,14 +8,13 @@
 #     move the data;
 #   - initialises the cluster on first start: a copy of the template cluster
 #     that the image's layer holds (COMMANDCENTER_PG_TEMPLATE, see
-#     commandcenter-pg-template copy; usually made already, before the
-#     start, by commandcenter-pg-family), marked
-#     $COMMANDCENTER_PG_ROLE_PENDING_FILE until the server has given the
-#     app's role the project's password (commandcenter-pg-template
-#     password, started beside the server, again at each start while the
-#     mark is there), or, with a store, the image's own
-#     docker-ensure-initdb.sh, which reads the password from the file named
-#     by POSTGRES_PASSWORD_FILE; and records its major version, and when and
+#     commandcenter-pg-template), marked $COMMANDCENTER_PG_ROLE_PENDING_FILE
+#     until the server has given the app's role the project's password
+#     (commandcenter-pg-template password, started beside the server,
+#     again at each start while the mark is there), or, with a
+#     store, the image's own docker-ensure-initdb.sh, which reads the
+#     password from the file named by POSTGRES_PASSWORD_FILE; and records
+#     its major version, and when and
 #     by which instance it was made (postgres.initdb), so that the module can
 #     say that a start began with a new, empty database;
 #   - removes the postmaster.pid a killed server left, which would otherwise
@@ -32,13 +31,6 @@ set -eu
 major=$COMMANDCENTER_PG_MAJOR
 marker=$COMMANDCENTER_LOG_DIR/postgres.major
 initializing=$COMMANDCENTER_LOG_DIR/postgres.initializing
-
-# new_database HOW: says, and records, that this start made a new, empty
-# database (HOW).
-new_database() {
-	echo "[commandcenter] postgres $1: project \"$COMMANDCENTER_PROJECT\" starts with a new, empty database" >&2
-	cc_write "$cc_dir/postgres.initdb" "at=$(cc_now)" "instance=${COMMANDCENTER_INSTANCE:-}"
-}
 
 if [ "$(cat "$initializing" 2>/dev/null)" = "$major" ]; then
 	echo "[commandcenter] the last initdb of this PostgreSQL $major cluster was interrupted: starting it again" >&2
@@ -72,19 +64,21 @@ EOF
 	if [ -n "${COMMANDCENTER_GENERATE_DB_PASSWORD:-}" ]; then
 		commandcenter-secret "$POSTGRES_PASSWORD_FILE" 0444
 	fi
+	echo "$major" >"$initializing"
+	began=$(cc_uptime_ms)
+	made="initdb took"
 	if [ -n "${COMMANDCENTER_PG_TEMPLATE:-}" ]; then
-		commandcenter-pg-template copy
+		cp -a "$COMMANDCENTER_PG_TEMPLATE/." "$PGDATA/"
+		chmod 700 "$PGDATA"
+		mkdir -p "$(dirname "$COMMANDCENTER_PG_ROLE_PENDING_FILE")"
+		: >"$COMMANDCENTER_PG_ROLE_PENDING_FILE"
+		made="cluster copied from the image's template in"
 	else
-		echo "$major" >"$initializing"
-		began=$(cc_uptime_ms)
 		docker-ensure-initdb.sh
-		rm -f "$initializing"
-		new_database "initdb took $(($(cc_uptime_ms) - began)) ms"
 	fi
-fi
-if [ -e "$cc_dir/postgres.copied" ]; then
-	new_database "cluster copied from the image's template in $(cc_field "$cc_dir/postgres.copied" ms) ms"
-	rm -f "$cc_dir/postgres.copied"
+	rm -f "$initializing"
+	echo "[commandcenter] postgres $made $(($(cc_uptime_ms) - began)) ms: project \"$COMMANDCENTER_PROJECT\" starts with a new, empty database" >&2
+	cc_write "$cc_dir/postgres.initdb" "at=$(cc_now)" "instance=${COMMANDCENTER_INSTANCE:-}"
 fi
 echo "$major" >"$marker"
 rm -f "$PGDATA/postmaster.pid"
@@ -96,9 +90,6 @@ if [ -n "${COMMANDCENTER_STORE:-}" ]; then
 	exec commandcenter-pg-store serve "$@"
 fi
 if [ -n "${COMMANDCENTER_PG_ROLE_PENDING_FILE:-}" ] && [ -e "$COMMANDCENTER_PG_ROLE_PENDING_FILE" ]; then
-	if [ -n "${COMMANDCENTER_GENERATE_DB_PASSWORD:-}" ]; then
-		commandcenter-secret "$POSTGRES_PASSWORD_FILE" 0444
-	fi
 	# detached, so that it is not a child of this process, which becomes
 	# the postmaster ($$)
 	(commandcenter-pg-template password $$ </dev/null &)

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -104,105 +103,33 @@ func (s *sandbox) waitFor(name string) {
 	s.t.Fatalf("%s: not written within 10 s", name)
 }
 
-// newTemplate lays out a template cluster and returns the environment of
-// postgres's launcher and family step with it; pg-template's calls are
-// noted in pg-template.calls, and all but copy do nothing.
-func (s *sandbox) newTemplate() []string {
-	s.t.Helper()
+func TestPostgresCopiesTheTemplateForANewProject(t *testing.T) {
+	s := newSandbox(t)
 	template := filepath.Join(s.dir, "template")
 	if err := os.MkdirAll(filepath.Join(template, "base"), 0o700); err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 	s.write(filepath.Join(template, "PG_VERSION"), "16\n", 0o600)
 	s.write(filepath.Join(template, "base", "1"), "catalog", 0o600)
-	real := filepath.Join(s.bin, "commandcenter-pg-template")
-	if err := os.Rename(real, real+".real"); err != nil {
-		s.t.Fatal(err)
-	}
-	s.write(real, `#!/bin/sh
-echo "$1" >>"$FAKE_OUT/pg-template.calls"
-[ "$1" != copy ] || exec commandcenter-pg-template.real "$@"
-`, 0o755)
 	pending := filepath.Join(s.dir, "pgdata", "commandcenter", "password-pending")
-	return s.pgEnv("COMMANDCENTER_PG_TEMPLATE="+template, "COMMANDCENTER_PG_ROLE_PENDING_FILE="+pending)
-}
-
-func TestPostgresCopiesTheTemplateForANewProject(t *testing.T) {
-	s := newSandbox(t)
-	env := s.newTemplate()
+	env := s.pgEnv("COMMANDCENTER_PG_TEMPLATE="+template, "COMMANDCENTER_PG_ROLE_PENDING_FILE="+pending)
+	s.fake("commandcenter-pg-template")
 	s.fake("docker-ensure-initdb.sh")
 	s.fake("postgres")
-	s.write(filepath.Join(s.dir, "pgdata", "left-by-a-cut-copy"), "x", 0o600)
 	_, stderr, err := s.run(env, "postgres")
 	if err != nil {
 		t.Fatalf("postgres = %v, %q", err, stderr)
 	}
-	s.waitFor("pg-template.calls")
-	if s.read("pgdata/base/1") != "catalog" || s.read("pgdata/PG_VERSION") != "16\n" || !s.exists("pgdata/commandcenter/password-pending") {
-		t.Error("postgres did not copy the template and mark it pending")
+	s.waitFor("commandcenter-pg-template.argv")
+	if s.read("pgdata/base/1") != "catalog" || !s.exists("pgdata/commandcenter/password-pending") ||
+		!strings.HasPrefix(s.read("commandcenter-pg-template.argv"), "password\n") {
+		t.Error("postgres did not copy the template, mark it pending and start giving the project's password beside the server")
 	}
-	if s.exists("pgdata/left-by-a-cut-copy") {
-		t.Error("a file of an earlier copy cut short is still there, want the copy made again from the start")
+	if s.exists("docker-ensure-initdb.sh.argv") || s.exists("logs/postgres.initializing") {
+		t.Error("postgres ran initdb, or left its cluster marked as being made")
 	}
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(s.read("pg-template.calls"), "password") && time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if got := s.read("pg-template.calls"); got != "copy\npassword\n" {
-		t.Errorf("pg-template calls = %q, want the copy, then the password given beside the server", got)
-	}
-	if s.exists("docker-ensure-initdb.sh.argv") || s.exists("logs/postgres.initializing") || s.exists("logs/postgres.copied") {
-		t.Error("postgres ran initdb, or left its cluster marked as being made or its copy unannounced")
-	}
-	if !strings.Contains(stderr, "cluster copied from the image's template in") || !strings.Contains(s.read("logs/postgres.initdb"), "at=") {
-		t.Errorf("stderr = %q, want it to say the cluster was copied from the template, and the new database recorded", stderr)
-	}
-}
-
-func TestPgFamilyCopiesTheTemplateBeforeTheStart(t *testing.T) {
-	s := newSandbox(t)
-	env, me := s.familyEnv()
-	_ = os.RemoveAll(filepath.Join(s.dir, "families", "70"))
-	env = append(env, s.newTemplate()...)
-	if _, stderr, err := s.run(env, "pg-family", me); err != nil {
-		t.Fatalf("pg-family = %v, %q", err, stderr)
-	}
-	if s.read("pgdata/base/1") != "catalog" || !s.exists("pgdata/commandcenter/password-pending") || !s.exists("logs/postgres.copied") {
-		t.Fatal("pg-family did not make the new project's cluster from the template, pending, with its copy noted")
-	}
-	s.fake("postgres")
-	_, stderr, err := s.run(env, "postgres")
-	if err != nil {
-		t.Fatalf("postgres = %v, %q", err, stderr)
-	}
-	if !strings.Contains(stderr, "cluster copied from the image's template in") || s.exists("logs/postgres.copied") {
-		t.Errorf("stderr = %q, want the launcher to announce the copy the family step made, once", stderr)
-	}
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(s.read("pg-template.calls"), "password") && time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if got := s.read("pg-template.calls"); got != "copy\npassword\n" {
-		t.Errorf("pg-template calls = %q, want one copy (the family step's), then the password", got)
-	}
-}
-
-func TestPgFamilyLeavesTheTemplateToTheLauncher(t *testing.T) {
-	for name, setup := range map[string]func(s *sandbox){
-		"a cluster of another major": func(s *sandbox) { s.write(filepath.Join(s.logs, "postgres.major"), "15\n", 0o600) },
-		"a server starting":          func(s *sandbox) { s.holdLock(t, "postgres") },
-	} {
-		t.Run(name, func(t *testing.T) {
-			s := newSandbox(t)
-			env, me := s.familyEnv()
-			_ = os.RemoveAll(filepath.Join(s.dir, "families", "70"))
-			env = append(env, s.newTemplate()...)
-			setup(s)
-			if _, stderr, err := s.run(env, "pg-family", me); err != nil {
-				t.Fatalf("pg-family = %v, %q", err, stderr)
-			}
-			if s.exists("pgdata/PG_VERSION") || s.exists("pg-template.calls") {
-				t.Error("pg-family made a cluster, want it left to the launcher")
-			}
-		})
+	if !strings.Contains(stderr, "cluster copied from the image's template") {
+		t.Errorf("stderr = %q, want it to say the cluster was copied from the template", stderr)
 	}
 }
 
@@ -227,17 +154,4 @@ func TestPostgresGivesThePasswordAgainWhileTheClusterIsPending(t *testing.T) {
 		t.Fatalf("postgres = %v, %q", err, stderr)
 	}
 	s.waitFor("commandcenter-pg-template.argv")
-}
-
-// holdLock holds service name's lock, as a running instance's launcher
-// does, until the test ends.
-func (s *sandbox) holdLock(t *testing.T, name string) {
-	f, err := os.OpenFile(filepath.Join(s.logs, name+".lock"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
 }
