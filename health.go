@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -68,7 +69,10 @@ func (m *Commandcenter) Health(ctx context.Context) (string, error) {
 //	   "instance": "5f0c9e2a7d1b3c44", "restarts": 0, "latency_ms": 412,
 //	   "message": "SELECT 1 answered"}, ...]}
 //
-// It reads only, like Health, in any session.
+// It reads only, in any session, but for one thing: with --store, when
+// postgres does not run and this engine holds WAL that the store lacks
+// (what a killed session left), it first pushes that WAL to the store, as
+// reset --local-only does, says so on stderr, then reports.
 //
 // +cache="never"
 func (m *Commandcenter) Status(ctx context.Context) (string, error) {
@@ -77,12 +81,36 @@ func (m *Commandcenter) Status(ctx context.Context) (string, error) {
 		return "", err
 	}
 	services := m.statuses(ctx, m.config().Logged())
+	if stack.Stranded(m.Settings.Store, services) {
+		services = m.pushStranded(ctx)
+	}
 	return stack.Report{
 		Project:    m.Project,
 		CheckedAt:  time.Now().UTC().Format(time.RFC3339),
 		Protection: stack.ProtectionOf(m.Settings.Store, services),
 		Services:   services,
 	}.JSON(), nil
+}
+
+// pushStranded pushes to the store the WAL that a killed postgres left in
+// this engine (commandcenter-pg-catchup), so that losing the engine's cache
+// later loses none of it, says on stderr whether it did, and reads the
+// statuses again.
+func (m *Commandcenter) pushStranded(ctx context.Context) []stack.ServiceStatus {
+	err := m.catchUpStore(ctx)
+	services := m.statuses(ctx, m.config().Logged())
+	stranded := "postgres does not run and this engine holds WAL that the store lacks"
+	switch {
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "project %q: %s; pushing it failed: %v\n", m.Project, stranded, withStderr(err))
+	case stack.Stranded(m.Settings.Store, services):
+		fmt.Fprintf(os.Stderr, "project %q: %s, which was not pushed (see protection)\n", m.Project, stranded)
+	case !stack.RecordsRead(services):
+		fmt.Fprintf(os.Stderr, "project %q: %s; the push ended without an error, but postgres's state could not be read again to confirm it\n", m.Project, stranded)
+	default:
+		fmt.Fprintf(os.Stderr, "project %q: pushed to the store %s the WAL that a killed postgres left in this engine\n", m.Project, m.Settings.Store.URL)
+	}
+	return services
 }
 
 // statuses reads the state of the given services and probes those that

@@ -12,7 +12,7 @@ import (
 // The store under stress: sessions that end by a kill, and the store's
 // history that no start deletes by itself.
 
-// A project's first session, killed a few seconds after its writes, then the drill: its first start was ready only with a base backup in the store, status and health then showed the killed server's last WAL as only in this engine, the drill pushed it, and every row is back from the store.
+// A project's first session, killed a few seconds after its writes, then the drill: its first start was ready only with a base backup in the store, health then showed the killed server's last WAL as only in this engine, status pushed it to the store, and after the drill every row is back from the store.
 //
 // +check
 func (m *Tests) StoreKilledFirstSessionKeepsEveryRow(ctx context.Context) error {
@@ -41,7 +41,7 @@ func killedFirstSession(ctx context.Context, cc *dagger.Commandcenter) error {
 	if _, err := cc.Postgres().Stop(ctx, dagger.ServiceStopOpts{Kill: true}); err != nil {
 		return fmt.Errorf("kill postgres: %w", err)
 	}
-	if err := strandedWALShown(ctx, cc); err != nil {
+	if err := strandedWALPushedByStatus(ctx, cc); err != nil {
 		return err
 	}
 	if _, err := cc.Reset(dagger.CommandcenterResetOpts{Yes: true, LocalOnly: true}).Project(ctx); err != nil {

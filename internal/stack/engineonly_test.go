@@ -49,3 +49,34 @@ func TestOnlyInEngine(t *testing.T) {
 		}
 	}
 }
+
+func TestStrandedIsWhatStatusPushes(t *testing.T) {
+	killed := map[string]string{"wal_cluster_state": "in production", "lease_state": "held"}
+	pg := func(state string, f map[string]string) []ServiceStatus {
+		return []ServiceStatus{{Service: Redis, State: StateStopped}, {Service: Postgres, State: state, Records: f}}
+	}
+	tests := []struct {
+		name     string
+		store    Store
+		statuses []ServiceStatus
+		want     bool
+	}{
+		{"a killed server's WAL", validStore(), pg(StateStopped, killed), true},
+		{"a clean stop with a segment the store did not take", validStore(),
+			pg(StateStopped, map[string]string{"wal_cluster_state": "shut down", "wal_unarchived": "000000010000000000000008"}), true},
+		{"the server runs: its archiver pushes", validStore(), pg(StateRunning, killed), false},
+		{"a clean stop, everything archived", validStore(), pg(StateStopped, map[string]string{"wal_cluster_state": "shut down"}), false},
+		{"this engine lost the lease: its WAL is not the store's", validStore(),
+			pg(StateStopped, map[string]string{"wal_cluster_state": "in production", "lease_state": "lost"}), false},
+		{"no store", Store{}, pg(StateStopped, killed), false},
+		{"postgres's records not read", validStore(), pg("unknown", nil), false},
+	}
+	for _, tt := range tests {
+		if got := Stranded(tt.store, tt.statuses); got != tt.want {
+			t.Errorf("%s: Stranded() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if !RecordsRead(pg(StateStopped, killed)) || RecordsRead(pg("unknown", nil)) {
+		t.Error("RecordsRead: want true when postgres's status read its records, false when it could not")
+	}
+}

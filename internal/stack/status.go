@@ -126,14 +126,7 @@ func ProtectionOf(store Store, statuses []ServiceStatus) Protection {
 	if !store.Enabled() {
 		return EngineCacheOnly
 	}
-	var f map[string]string
-	running := false
-	for _, st := range statuses {
-		if st.Service == Postgres {
-			// an instance holds its lock: its archiver works on
-			f, running = st.Records, st.State == StateRunning || st.State == StateRestarting || st.State == StateStopping
-		}
-	}
+	f, running := postgresRecords(statuses)
 	p := Protection{
 		Store: store.URL, LastArchivedWAL: f["archive_wal"], LastArchivedAt: f["archive_at"],
 		ArchiveFailingSince: f["archive_failing_since"], ArchiveError: f["archive_error"],
@@ -161,6 +154,35 @@ func ProtectionOf(store Store, statuses []ServiceStatus) Protection {
 		p.Durable = true
 	}
 	return p
+}
+
+// postgresRecords is what postgres's status read of its records, and
+// whether an instance holds its lock (its archiver works on).
+func postgresRecords(statuses []ServiceStatus) (f map[string]string, running bool) {
+	for _, st := range statuses {
+		if st.Service == Postgres {
+			return st.Records, st.State == StateRunning || st.State == StateRestarting || st.State == StateStopping
+		}
+	}
+	return nil, false
+}
+
+// Stranded says whether, with a store, postgres does not run and this
+// engine holds WAL that the store lacks (OnlyInEngine): what a killed
+// session left. Status then pushes it, unless this engine lost the lease.
+func Stranded(store Store, statuses []ServiceStatus) bool {
+	if !store.Enabled() {
+		return false
+	}
+	f, running := postgresRecords(statuses)
+	_, stranded := OnlyInEngine(f, running)
+	return stranded && f["lease_state"] != "lost"
+}
+
+// RecordsRead says whether postgres's status read its records.
+func RecordsRead(statuses []ServiceStatus) bool {
+	f, _ := postgresRecords(statuses)
+	return f != nil
 }
 
 func orUnknown(s string) string {
