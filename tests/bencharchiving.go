@@ -23,33 +23,25 @@ type benchSide struct {
 	archiving bool
 }
 
-// benchArchiving loads pgbench's tables (about 1 GB) in three projects,
-// waits for the stores to hold the load's WAL, then runs pgbench for 30 s
-// with 4 clients, archivingRounds times on each, rotating which goes first:
-// store/pgbench-archiving-tps, with the store (versitygw in the engine,
-// over TLS) keeping its objects in memory, as a store on another machine
-// costs this one no disk writes; store/pgbench-archiving-disk-tps, with
-// the store's objects on this machine's disk beside the database's; and
-// store/pgbench-plain-tps, without a store.
+// benchArchiving loads pgbench's tables (about 1 GB) in a project with the
+// store (versitygw in the engine, over TLS) and in one without, waits for
+// the store to hold the load's WAL, then runs pgbench for 30 s with 4
+// clients, archivingRounds times on each, alternating which goes first:
+// store/pgbench-archiving-tps against store/pgbench-plain-tps.
 func benchArchiving(ctx context.Context, run string, res *benchResult) error {
-	memory, err := newMemoryStore(ctx, "archiving-"+run)
-	if err != nil {
-		return err
-	}
-	disk, err := newStore(ctx, "archiving-disk-"+run)
+	store, err := newStore(ctx, "archiving-"+run)
 	if err != nil {
 		return err
 	}
 	sides := []benchSide{
-		{"store/pgbench-archiving", dag.Commandcenter(memory.options("bench-archiving", storeKeyID, storeKeyValue)), true},
-		{"store/pgbench-archiving-disk", dag.Commandcenter(disk.options("bench-archiving-disk", storeKeyID, storeKeyValue)), true},
+		{"store/pgbench-archiving", dag.Commandcenter(store.options("bench-archiving", storeKeyID, storeKeyValue)), true},
 		{"store/pgbench-plain", dag.Commandcenter(fixture("bench-archiving-plain")), false},
 	}
 	err = compareThroughput(ctx, sides, res)
 	for _, s := range sides {
 		err = errors.Join(err, stop(ctx, s.cc), reset(ctx, s.cc))
 	}
-	return errors.Join(err, memory.shutdown(ctx), disk.shutdown(ctx))
+	return errors.Join(err, store.shutdown(ctx))
 }
 
 func compareThroughput(ctx context.Context, sides []benchSide, res *benchResult) error {

@@ -61,7 +61,6 @@ func fakeStore(script string) (testStore, error) {
 // that no store is left for the end of the session to kill. A watchdog
 // ends the gateway when the supervisor itself is killed.
 const storeSupervisor = `supervisor=$$
-mkdir -p "$VGW_BACKEND_ARG/$STORE_BUCKET"
 until [ -e /data/.exit ]; do
 	if [ -e /data/.down ]; then sleep 0.2; continue; fi
 	"$@" & pid=$!
@@ -73,17 +72,6 @@ done`
 // newStore starts versitygw with a bucket on a new volume, serving TLS
 // for the host name "s3" with a certificate of a new authority.
 func newStore(ctx context.Context, name string) (testStore, error) {
-	return startStore(ctx, name, false)
-}
-
-// newMemoryStore is newStore with the objects in memory (a tmpfs, lost
-// when the service stops): like a store on another machine, it writes
-// nothing to this machine's disk. The archiving benchmark uses it.
-func newMemoryStore(ctx context.Context, name string) (testStore, error) {
-	return startStore(ctx, name, true)
-}
-
-func startStore(ctx context.Context, name string, inMemory bool) (testStore, error) {
 	certPEM, keyPEM, err := selfSigned(storeHost)
 	if err != nil {
 		return testStore{}, err
@@ -95,24 +83,14 @@ func startStore(ctx context.Context, name string, inMemory bool) (testStore, err
 	}
 	data := dag.CacheVolume("commandcenter-tests-s3-" + name)
 	certs := dag.Directory().WithNewFile("s3.crt", certPEM).WithNewFile("s3.key", keyPEM)
-	objects := "/data"
-	if inMemory {
-		objects = "/objects"
-	}
 	svc := image.
 		WithDirectory("/certs", certs).
 		WithSecretVariable("ROOT_ACCESS_KEY", dag.SetSecret("store-key-id", storeKeyID)).
 		WithSecretVariable("ROOT_SECRET_KEY", dag.SetSecret("store-key-secret", storeKeyValue)).
 		WithMountedCache("/data", data).
-		With(func(c *dagger.Container) *dagger.Container {
-			if inMemory {
-				return c.WithMountedTemp(objects)
-			}
-			return c
-		}).
-		WithEnvVariable("STORE_BUCKET", storeBucket).
+		WithExec([]string{"mkdir", "-p", "/data/" + storeBucket}).
 		WithEnvVariable("VGW_BACKEND", "posix").
-		WithEnvVariable("VGW_BACKEND_ARG", objects).
+		WithEnvVariable("VGW_BACKEND_ARG", "/data").
 		WithEnvVariable("VGW_ARGS", "--port :7070 --cert /certs/s3.crt --key /certs/s3.key --health /health --quiet").
 		WithExposedPort(7070).
 		AsService(dagger.ContainerAsServiceOpts{Args: append([]string{"sh", "-c", storeSupervisor, "sh"}, entrypoint...)})
