@@ -502,8 +502,13 @@ serve() {
 	ensure_stanza
 	keep_secrets
 	rm -f "$cc_dir/postgres.based"
+	# full-page images compressed in the WAL itself (lz4 from PostgreSQL
+	# 15, pglz before): less WAL for the archiver to compress, encrypt and
+	# push
+	walcomp=on
+	[ "${COMMANDCENTER_PG_MAJOR:-0}" -lt 15 ] || walcomp=lz4
 	postgres "$@" -c archive_mode=on -c "archive_command=$(command -v commandcenter-pgbackrest) archive-push %p" \
-		-c archive_timeout=60 &
+		-c archive_timeout=60 -c wal_compression=$walcomp &
 	server=$!
 	echo "$server" >"$cc_dir/postgres.server"
 	agent "$server" &
