@@ -481,7 +481,7 @@ func takeOver(ctx context.Context, store testStore, cc *dagger.Commandcenter, pr
 	return nil
 }
 
-// A lease that another engine renews refuses the start; one that lapses is taken over; a copy older than the store's is refused.
+// A lease that another engine renews refuses the start; one that lapses is taken over; a lease that another copy released, without writing to the store, does not make this copy older: it starts.
 //
 // +check
 func (m *Tests) StoreLeaseKeepsEnginesApart(ctx context.Context) error {
@@ -518,12 +518,16 @@ func lease(ctx context.Context, store testStore, cc *dagger.Commandcenter, proje
 	if err := stop(ctx, cc); err != nil {
 		return err
 	}
+	// The rival writes the lease and releases it, with no WAL of its own:
+	// this copy still holds everything the store does (the same system
+	// identifier, at its newest segment), so the lease alone does not make
+	// it older. A copy behind the store is refused: unit tests
+	// (TestClaimComparesTheDatabasesIdentityAndPosition).
 	if _, err := store.rival(project, "released").WithExec([]string{"sh", "-c", putLease + "put"}).Sync(ctx); err != nil {
 		return fmt.Errorf("the rival writes and releases the lease: %w", explain(err))
 	}
-	_, err = cc.Start().Project(ctx)
-	if err == nil || !strings.Contains(err.Error(), "older than the store's") || !strings.Contains(err.Error(), "reset --local-only --yes") {
-		return fmt.Errorf("start of a copy older than the store's: wanted a refusal naming the drill, got %v", err)
+	if _, err := cc.Start().Project(ctx); err != nil {
+		return fmt.Errorf("start of a copy that holds all the store does, after another copy released the lease: wanted it started, got %v", err)
 	}
 	return nil
 }
