@@ -13,8 +13,11 @@ cc_dir=${COMMANDCENTER_LOG_DIR:?COMMANDCENTER_LOG_DIR is not set}
 # holds it. A reader's shared lock lasts an instant, and an instance that is
 # going away holds it a little longer: a busy lock is tried again for
 # $COMMANDCENTER_LOCK_WAIT seconds (default 8: the engine takes about 7 s to
-# notice a killed CLI and kill its session's services), or for 30 s while
-# its holder says it is stopping, before it counts as held by a live instance.
+# notice a killed CLI and kill its session's services), for 30 s while
+# its holder says it is stopping, or for 120 s while it pushes postgres's
+# WAL to the store (NAME.pushing, see commandcenter-pg-catchup), before it
+# counts as held by a live instance. Whoever takes the lock clears a
+# NAME.pushing that a killed push left.
 cc_lock() {
 	exec 9>>"$cc_dir/$1.lock"
 	cc_t0=$(date +%s)
@@ -23,12 +26,18 @@ cc_lock() {
 		case $(cc_field "$cc_dir/$1.run" state) in
 		stopping | exited) cc_limit=30 ;;
 		esac
+		[ ! -e "$cc_dir/$1.pushing" ] || cc_limit=120
 		if [ $(($(date +%s) - cc_t0)) -ge "$cc_limit" ]; then
-			echo "project \"${COMMANDCENTER_PROJECT:-}\": $1 is already running (started $(cc_started "$1")), in another Dagger session or with other settings in this one; stop it from any terminal with \`dagger call --project ${COMMANDCENTER_PROJECT:-} stop\`, or use another --project" >&2
+			if [ -e "$cc_dir/$1.pushing" ]; then
+				echo "project \"${COMMANDCENTER_PROJECT:-}\": $1's WAL has been pushed to the store for over $cc_limit s (by status, reset --local-only or restore --from-store, in another session); start again once it ends" >&2
+			else
+				echo "project \"${COMMANDCENTER_PROJECT:-}\": $1 is already running (started $(cc_started "$1")), in another Dagger session or with other settings in this one; stop it from any terminal with \`dagger call --project ${COMMANDCENTER_PROJECT:-} stop\`, or use another --project" >&2
+			fi
 			exit 75
 		fi
 		sleep 0.1
 	done
+	rm -f "$cc_dir/$1.pushing"
 }
 
 # cc_running NAME: true while an instance holds NAME's lock.

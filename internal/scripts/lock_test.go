@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -173,4 +174,36 @@ func names(t *testing.T, dir string) []string {
 		out = append(out, e.Name())
 	}
 	return out
+}
+
+// holdLock holds service name's lock, as a running instance's launcher or
+// a push of postgres's WAL does, until release is called or the test ends.
+func (s *sandbox) holdLock(name string) (release func()) {
+	s.t.Helper()
+	f, err := os.OpenFile(filepath.Join(s.logs, name+".lock"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { f.Close() })
+	return func() { f.Close() }
+}
+
+func TestAStartWaitsForAPushOfTheWAL(t *testing.T) {
+	s := newSandbox(t)
+	release := s.holdLock("web")
+	s.write(filepath.Join(s.logs, "web.pushing"), "", 0o644)
+	time.AfterFunc(3*time.Second, release)
+	// The wait for a busy lock is 1 s here: only one that waits for the
+	// push outlasts the push's 3 s.
+	_, stderr, err := s.run([]string{"COMMANDCENTER_PROJECT=shop", "COMMANDCENTER_LOCK_WAIT=1"}, "run", "web", "echo", "started")
+	if err != nil {
+		t.Fatalf("a start during a 3 s push: %v %q, want it to wait for the push and start", err, stderr)
+	}
+	s.waitForLog("web", "started")
+	if s.exists("logs/web.pushing") {
+		t.Error("web.pushing is still there once the start took the lock, want it cleared")
+	}
 }

@@ -44,7 +44,6 @@ renewing() {
 	cc_lease_record held "" "$(cc_fence_ms "$cc_sent_ms")"
 	commandcenter-pg-store renew </dev/null &
 	renewer=$!
-	trap 'kill -s KILL "$renewer" 2>/dev/null || :; rm -f "$cc_dir/postgres.server"' EXIT
 	COMMANDCENTER_LEASE_FENCE=1
 	export COMMANDCENTER_LEASE_FENCE
 }
@@ -75,6 +74,10 @@ push() {
 }
 
 cc_lock postgres
+# a start that waits for the lock meanwhile waits for the push (cc_lock)
+: >"$cc_dir/postgres.pushing"
+renewer=
+trap '[ -z "$renewer" ] || kill -s KILL "$renewer" 2>/dev/null || :; rm -f "$cc_dir/postgres.server" "$cc_dir/postgres.pushing"' EXIT
 [ -s "$PGDATA/PG_VERSION" ] || exit 0
 state=$(pg_controldata "$PGDATA" | sed -n 's/^Database cluster state: *//p')
 case $state in
