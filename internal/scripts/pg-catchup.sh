@@ -41,9 +41,7 @@ lease_state() { cc_field "$cc_dir/postgres.lease" state; }
 # claims a lease that names no copy, which nobody renews.
 renewing() {
 	[ -n "$copy" ] || return 0
-	cc_lease_record held "" "$(cc_fence_ms "$cc_sent_ms")"
-	commandcenter-pg-store renew </dev/null &
-	renewer=$!
+	cc_start_renewer
 	COMMANDCENTER_LEASE_FENCE=1
 	export COMMANDCENTER_LEASE_FENCE
 }
@@ -76,8 +74,7 @@ push() {
 cc_lock postgres
 # a start that waits for the lock meanwhile waits for the push (cc_lock)
 : >"$cc_dir/postgres.pushing"
-renewer=
-trap '[ -z "$renewer" ] || kill -s KILL "$renewer" 2>/dev/null || :; rm -f "$cc_dir/postgres.server" "$cc_dir/postgres.pushing"' EXIT
+trap 'cc_stop_renewer; rm -f "$cc_dir/postgres.server" "$cc_dir/postgres.pushing"' EXIT
 [ -s "$PGDATA/PG_VERSION" ] || exit 0
 state=$(pg_controldata "$PGDATA" | sed -n 's/^Database cluster state: *//p')
 case $state in
@@ -112,8 +109,8 @@ project "$project": this engine's copy of the database holds WAL that the store 
 EOF
 	exit 79
 fi
-if [ -n "${renewer:-}" ]; then
-	kill -s KILL "$renewer" 2>/dev/null || :
+if [ -n "$copy" ]; then
+	cc_stop_renewer
 	cc_etag=$(cc_field "$cc_dir/postgres.lease" etag) # the renewer's last write
 fi
 if cc_lease_put "$copy" released; then cc_lease_record released; fi

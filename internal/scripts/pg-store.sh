@@ -288,7 +288,7 @@ prepare() {
 	claim
 	echo "$copy" >"$cc_dir/postgres.copy"
 	echo "$COMMANDCENTER_STORE" >"$cc_dir/postgres.store"
-	start_renewer
+	cc_start_renewer
 	if [ -n "$code" ]; then
 		code=$(stanza_status) # again: what the lease's last holder left
 		[ "$code" != 2 ] || no_backup
@@ -364,23 +364,6 @@ backup() {
 			"copy=$(cc_field "$cc_dir/postgres.backup" copy)" "failed_at=$(cc_now)" "error=$error"
 		say "postgres: base backup failed, tried again later: $error"
 	fi
-}
-
-# start_renewer: the lease's renewal (commandcenter-pg-store renew), from
-# the claim on, beside the restore, the server and its backups, which
-# cannot delay it. One left by an earlier start in this container ends.
-start_renewer() {
-	stop_renewer
-	rm -f "$cc_dir/postgres.server"
-	cc_lease_record held "" "$(cc_fence_ms "$cc_sent_ms")"
-	commandcenter-pg-store renew </dev/null &
-	echo $! >"$cc_dir/postgres.renewer"
-}
-
-stop_renewer() {
-	pid=$(cat "$cc_dir/postgres.renewer" 2>/dev/null) || return 0
-	if grep -q renew "/proc/$pid/cmdline" 2>/dev/null; then kill -s KILL "$pid" 2>/dev/null || :; fi
-	rm -f "$cc_dir/postgres.renewer"
 }
 
 # renew_lease: one renewal, which the store takes only if nobody wrote the
@@ -517,7 +500,7 @@ serve() {
 	cc_wait "$server"
 	status=$cc_status
 	kill -s KILL "$helper" 2>/dev/null || :
-	stop_renewer
+	cc_stop_renewer
 	rm -f "$cc_dir/postgres.server"
 	if [ "$(cc_field "$cc_dir/postgres.lease" state)" = lost ]; then
 		exit 79

@@ -139,6 +139,24 @@ cc_lease_record() {
 		"fence_ms=${3:-}"
 }
 
+# cc_start_renewer: the lease's renewal (commandcenter-pg-store renew)
+# for $copy, which the last cc_lease_put claimed, from now on, beside the
+# restore, the server and its backups (or the catch-up's push), which
+# cannot delay it. One left by an earlier start in this container ends.
+cc_start_renewer() {
+	cc_stop_renewer
+	rm -f "$cc_dir/postgres.server"
+	cc_lease_record held "" "$(cc_fence_ms "$cc_sent_ms")"
+	commandcenter-pg-store renew </dev/null &
+	echo $! >"$cc_dir/postgres.renewer"
+}
+
+cc_stop_renewer() {
+	cc_pid=$(cat "$cc_dir/postgres.renewer" 2>/dev/null) || return 0
+	if grep -q renew "/proc/$cc_pid/cmdline" 2>/dev/null; then kill -s KILL "$cc_pid" 2>/dev/null || :; fi
+	rm -f "$cc_dir/postgres.renewer"
+}
+
 # cc_fence_ms SENT_MS: until when a copy whose lease renewal was sent at
 # SENT_MS may write to the store: for the lease's lifetime less a quarter.
 # A waiting engine takes a lease over only after seeing it unchanged for
